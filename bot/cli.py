@@ -1,0 +1,247 @@
+"""`eocic-desk`: the command line. Each command is a thin wrapper around handlers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import mailbox
+import sys
+from pathlib import Path
+
+from config.settings import SettingsError, load_settings
+
+log = logging.getLogger("eocic_desk")
+
+
+def _mail_sources(paths: list[str]):
+    """(label, raw bytes) for .eml files, folders of them (recursively) and mbox files."""
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".eml", ".msg", ""}):
+                yield str(child), child.read_bytes()
+        elif path.suffix.lower() in {".mbox", ".mbx"} or _looks_like_mbox(path):
+            for index, msg in enumerate(mailbox.mbox(str(path), create=False)):
+                yield f"{path}#{index}", msg.as_bytes()
+        elif path.is_file():
+            yield str(path), path.read_bytes()
+        else:
+            raise FileNotFoundError(f"no such file or folder: {name}")
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(5) == b"From "
+
+
+async def cmd_ingest(settings, args) -> int:
+    from bot.runtime import open_desk
+    from handlers.intake import Source, ingest
+
+    desk = await open_desk(settings)
+    counts: dict[str, int] = {}
+    for label, raw in _mail_sources(args.paths):
+        result = await ingest(raw, desk.deps, Source(label))
+        counts[result.kind] = counts.get(result.kind, 0) + 1
+        if args.verbose:
+            print(f"{label}\t{result.kind}\t{result.ticket_ref or ''}")
+    if args.send:
+        from bot.outbox import OutboxSender
+
+        await OutboxSender(desk.db, settings).send_due()
+    await desk.db.dispose()
+    print(json.dumps(counts, sort_keys=True) if args.json else ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+async def cmd_tickets(settings, args) -> int:
+    from sqlmodel import select
+
+    from bot.runtime import open_desk
+    from handlers.tickets import describe
+    from models.tickets import Ticket
+
+    desk = await open_desk(settings)
+    async with desk.db.session() as session:
+        query = select(Ticket).order_by(Ticket.id)
+        if args.status:
+            query = query.where(Ticket.status == args.status)
+        tickets = [await describe(session, t, with_messages=False) for t in await session.exec(query)]
+    await desk.db.dispose()
+    if args.json:
+        print(json.dumps(tickets, ensure_ascii=False, indent=1))
+    else:
+        for t in tickets:
+            print(f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
+                  f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}")
+        print(f"{len(tickets)} ticket(s)")
+    return 0
+
+
+async def cmd_ticket(settings, args) -> int:
+    from bot.runtime import open_desk
+    from handlers.tickets import TicketNotFound, describe, get_ticket
+
+    desk = await open_desk(settings)
+    try:
+        async with desk.db.session() as session:
+            data = await describe(session, await get_ticket(session, args.ref))
+    except TicketNotFound as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await desk.db.dispose()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        for key, value in data.items():
+            if key != "messages":
+                print(f"{key:>18}: {value}")
+        for m in data["messages"]:
+            print(f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}")
+    return 0
+
+
+async def cmd_quarantine(settings, args) -> int:
+    from sqlmodel import select
+
+    from bot.runtime import open_desk
+    from models.tickets import Message, MessageState
+
+    desk = await open_desk(settings)
+    async with desk.db.session() as session:
+        rows = list(await session.exec(select(Message).where(Message.state == MessageState.quarantined).order_by(Message.id)))
+    await desk.db.dispose()
+    items = [{"id": m.id, "source": m.source, "from": m.from_addr, "subject": m.subject, "size": m.raw_size,
+              "received_at": m.received_at.isoformat(), "error": (m.error or "").strip().splitlines()[-1:]} for m in rows]
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=1))
+    else:
+        for i in items:
+            print(f"{i['id']:>6}  {i['received_at'][:19]}  {i['source'][:40]:<40} {' '.join(i['error'])[:80]}")
+        print(f"{len(items)} quarantined message(s); retry one with: eocic-desk replay ID")
+    return 0
+
+
+async def cmd_replay(settings, args) -> int:
+    from bot.runtime import open_desk
+    from handlers.intake import replay
+    from handlers.parsing import UnparseableMail
+
+    desk = await open_desk(settings)
+    try:
+        result = await replay(args.id, desk.deps)
+    except (LookupError, UnparseableMail) as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await desk.db.dispose()
+    print(f"message {args.id}: {result.kind} {result.ticket_ref or ''}".strip())
+    return 0
+
+
+async def cmd_db(settings, args) -> int:
+    from bot.runtime import open_desk
+
+    desk = await open_desk(settings)
+    await desk.db.dispose()
+    print(f"database is at the newest schema: {settings.db_url.split('@')[-1]}")
+    return 0
+
+
+async def cmd_run(settings, args) -> int:
+    from bot.runtime import install_signal_handlers, run_desk
+
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    await run_desk(settings, stop)
+    return 0
+
+
+async def cmd_demo(settings, args) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(settings, out=sys.stdout)
+
+
+def cmd_classify(settings, args) -> int:
+    from handlers.classify import commands
+
+    if args.evaluate:
+        return commands.evaluate_dir(args.evaluate, sys.stdout)
+    if not args.files:
+        raise SystemExit("eocic-desk classify: give .eml files, or --evaluate DIR")
+    return commands.classify_files(args.files, args.json, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eocic-desk", description="EOCIC Service Desk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the whole desk until SIGTERM/SIGINT").set_defaults(func=cmd_run)
+    sub.add_parser("demo", help="run the real pipeline on sample mail with local stand-in servers").set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ingest", help="feed .eml files, folders of them or mbox files through intake")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.add_argument("--send", action="store_true", help="also send the acknowledgements now")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("tickets", help="list tickets")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--status", choices=["new", "open", "waiting", "closed"])
+    p.set_defaults(func=cmd_tickets)
+
+    p = sub.add_parser("ticket", help="show one ticket")
+    p.add_argument("ref", help="a reference such as EOCIC-00042")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ticket)
+
+    p = sub.add_parser("quarantine", help="list mail that could not be handled")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("replay", help="retry one quarantined mail")
+    p.add_argument("id", type=int, help="the id shown by `eocic-desk quarantine`")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    dbsub.add_parser("upgrade", help="apply migrations and seed the partnership registry").set_defaults(func=cmd_db)
+
+    p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
+    p.set_defaults(func=cmd_classify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        result = args.func(settings, args)
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+    except SettingsError as exc:
+        print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The mailbox watcher: IMAP (imapclient) in a thread of its own, intake on the event loop.
+
+One pass: read the cursor for (mailbox, folder, UIDVALIDITY), fetch every newer UID with
+BODY.PEEK[] in batches, hand each raw mail to `ingest()` (which records it and advances the
+cursor in one commit), then move the batch to the processed folder (or flag it). Between
+passes the thread waits in IDLE, leaving it for a full pass every `imap_poll_seconds` or as
+soon as the server announces mail. Any error closes the connection and reconnects with
+back-off; a mailbox not read successfully for `imap_stale_alert_seconds` raises an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import threading
+import time
+from typing import Awaitable, Callable
+
+from imapclient import IMAPClient
+from sqlmodel import select
+
+from config.settings import Security, Settings
+from handlers.context import Deps
+from handlers.intake import CursorPosition, Source, ingest
+from models.mailbox import MailboxCursor
+
+log = logging.getLogger(__name__)
+
+PROCESSED_FLAG = b"$EOCICProcessed"
+Alert = Callable[[str], Awaitable[None]]
+
+
+class MailboxWatcher:
+    def __init__(self, deps: Deps, *, alert: Alert | None = None, idle_check_seconds: float = 0.5) -> None:
+        self.deps = deps
+        self.settings: Settings = deps.settings
+        self.alert = alert
+        self.idle_check_seconds = idle_check_seconds
+        self.mailbox = f"{self.settings.imap_user}@{self.settings.imap_host}"
+        self.last_success = time.monotonic()
+        self.ingested = 0
+        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        watch = asyncio.ensure_future(asyncio.to_thread(self._thread_main))
+        staleness = asyncio.ensure_future(self._watch_staleness(stop))
+        await stop.wait()
+        self._stop.set()
+        staleness.cancel()
+        await watch
+
+    # --- the IMAP thread -------------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            client = None
+            try:
+                client = self._connect()
+                backoff = 1.0
+                self._session(client)
+            except Exception as exc:  # network errors, server errors, imapclient's IDLE parse errors
+                if self._stop.is_set():
+                    break
+                log.warning("mailbox %s: %r; reconnecting in %.0fs", self.mailbox, exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
+            finally:
+                if client is not None:
+                    _logout(client)
+
+    def _connect(self) -> IMAPClient:
+        s = self.settings
+        context = ssl.create_default_context() if s.imap_security is not Security.none else None
+        client = IMAPClient(s.imap_host, port=s.imap_port, ssl=s.imap_security is Security.ssl, ssl_context=context, timeout=60)
+        if s.imap_security is Security.starttls:
+            client.starttls(context)
+        sock = getattr(client._imap, "sock", None)  # many small commands: no Nagle stalls
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.login(s.imap_user, s.imap_password.get_secret_value())
+        if s.imap_processed_folder and not client.folder_exists(s.imap_processed_folder):
+            client.create_folder(s.imap_processed_folder)
+        return client
+
+    def _session(self, client: IMAPClient) -> None:
+        folder = self.settings.imap_folder
+        while not self._stop.is_set():
+            status = client.select_folder(folder)
+            uidvalidity = int(status[b"UIDVALIDITY"])
+            self._pass(client, folder, uidvalidity)
+            self.last_success = time.monotonic()
+            self._idle(client)
+
+    def _pass(self, client: IMAPClient, folder: str, uidvalidity: int) -> None:
+        last_uid = self._call(self._last_uid(folder, uidvalidity))
+        uids = sorted(client.search(["ALL"]) if self.settings.imap_processed_folder else client.search(["UID", f"{last_uid + 1}:*"]))
+        leftovers = [u for u in uids if u <= last_uid]  # recorded, but the move did not happen
+        self._done(client, leftovers)
+        new = [u for u in uids if u > last_uid]
+        size = self.settings.imap_batch_size
+        for start in range(0, len(new), size):
+            batch = new[start : start + size]
+            fetched = client.fetch(batch, ["BODY.PEEK[]"])
+            handled = []
+            for uid in batch:
+                data = fetched.get(uid)
+                if data is None or b"BODY[]" not in data:
+                    continue  # expunged meanwhile
+                position = CursorPosition(self.mailbox, folder, uidvalidity, uid)
+                self._call(ingest(data[b"BODY[]"], self.deps, Source(f"imap:{folder}:{uidvalidity}:{uid}", position)))
+                self.ingested += 1
+                handled.append(uid)
+                if self._stop.is_set():
+                    break
+            self._done(client, handled)
+            self.last_success = time.monotonic()
+            if self._stop.is_set():
+                return
+
+    def _done(self, client: IMAPClient, uids: list[int]) -> None:
+        """Tell the mailbox: only after the records are committed."""
+        if not uids:
+            return
+        target = self.settings.imap_processed_folder
+        if not target:
+            client.add_flags(uids, [PROCESSED_FLAG, b"\\Seen"])
+        elif client.has_capability("MOVE"):
+            client.move(uids, target)
+        else:
+            client.copy(uids, target)
+            client.delete_messages(uids)
+            client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+
+    def _idle(self, client: IMAPClient) -> None:
+        """Wait for new mail: IDLE until the server says something, the poll is due, or we stop."""
+        deadline = time.monotonic() + min(self.settings.imap_poll_seconds, self.settings.imap_idle_seconds)
+        client.idle()
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                responses = client.idle_check(timeout=self.idle_check_seconds)
+                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                    break
+        finally:
+            client.idle_done()
+
+    def _call(self, coro):
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _last_uid(self, folder: str, uidvalidity: int) -> int:
+        async with self.deps.db.session() as session:
+            row = (
+                await session.exec(
+                    select(MailboxCursor.last_uid).where(
+                        MailboxCursor.mailbox == self.mailbox,
+                        MailboxCursor.folder == folder,
+                        MailboxCursor.uidvalidity == uidvalidity,
+                    )
+                )
+            ).first()
+        if row is None:
+            log.info("mailbox %s/%s: new UIDVALIDITY %s, reading the whole folder", self.mailbox, folder, uidvalidity)
+        return row or 0
+
+    # --- alerting, on the event loop ---------------------------------------------------
+
+    async def _watch_staleness(self, stop: asyncio.Event) -> None:
+        limit = self.settings.imap_stale_alert_seconds
+        alerted = False
+        while not stop.is_set():
+            await asyncio.sleep(min(30.0, limit / 4))
+            stale_for = time.monotonic() - self.last_success
+            if stale_for > limit and not alerted:
+                message = f"mailbox {self.mailbox} has not been read for {stale_for:.0f}s"
+                log.error(message)
+                if self.alert:
+                    await self.alert(message)
+                alerted = True
+            elif stale_for <= limit:
+                alerted = False
+
+
+def _logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+

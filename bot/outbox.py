@@ -1,0 +1,178 @@
+"""The outbox sender: delivers outbox rows over SMTP (aiosmtplib) and records the outcome.
+
+A row is claimed by setting it to `sending` with a lease (`next_attempt_at` in the future),
+sent, then marked `sent` the moment the server accepts it. A crash in between leaves the row
+`sending`; once its lease runs out it is sent again with the same Message-ID (at least once,
+and the window is only the time between the server's 250 and our commit). Temporary failures
+(4xx, disconnects, timeouts) retry with exponential back-off; permanent ones (5xx) are marked
+failed with the server's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from datetime import timedelta
+
+import aiosmtplib
+from sqlalchemy import or_, update
+from sqlmodel import select
+
+from config.settings import Security, Settings
+from models.base import utcnow
+from models.db import Database
+from models.outbox import OutboxMail, OutboxState
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
+    security = settings.smtp_security
+    return aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        use_tls=security is Security.ssl,
+        start_tls=True if security is Security.starttls else False,
+        tls_context=ssl.create_default_context() if security is not Security.none else None,
+        timeout=settings.smtp_timeout_seconds,
+        username=settings.smtp_user or None,
+        password=settings.smtp_password.get_secret_value() or None,
+    )
+
+
+class OutboxSender:
+    def __init__(self, db: Database, settings: Settings, *, lease_seconds: float = 120.0) -> None:
+        self.db = db
+        self.settings = settings
+        self.lease = timedelta(seconds=lease_seconds)
+        self.wakeup = asyncio.Event()
+        self.sent_total = 0
+        self.failed_total = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send whatever is due, then wait for a wake-up or the poll interval; until `stop`."""
+        while not stop.is_set():
+            try:
+                sent = await self.send_due()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+                sent = 0
+            if sent:
+                continue
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
+            await asyncio.wait(waiters, timeout=self.settings.outbox_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def send_due(self, batch: int = 200) -> int:
+        """One pass: claim due rows and send them over `smtp_connections` connections."""
+        claimed = await self._claim(batch)
+        if not claimed:
+            return 0
+        queue: asyncio.Queue[OutboxMail] = asyncio.Queue()
+        for row in claimed:
+            queue.put_nowait(row)
+        workers = min(self.settings.smtp_connections, len(claimed))
+        results = await asyncio.gather(*(self._drain(queue) for _ in range(workers)))
+        return sum(results)
+
+    async def _claim(self, batch: int) -> list[OutboxMail]:
+        now = utcnow()
+        due = or_(OutboxMail.state == OutboxState.pending, OutboxMail.state == OutboxState.sending)
+        async with self.db.transaction() as session:
+            ids = list(
+                await session.exec(
+                    select(OutboxMail.id).where(due, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id).limit(batch)
+                )
+            )
+            if not ids:
+                return []
+            await session.exec(
+                update(OutboxMail)
+                .where(OutboxMail.id.in_(ids), due, OutboxMail.next_attempt_at <= now)
+                .values(state=OutboxState.sending, next_attempt_at=now + self.lease, attempts=OutboxMail.attempts + 1)
+            )
+            rows = await session.exec(select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id))
+            return [r for r in rows if r.state is OutboxState.sending and r.next_attempt_at > now]
+
+    async def _drain(self, queue: asyncio.Queue[OutboxMail]) -> int:
+        sent = 0
+        smtp: aiosmtplib.SMTP | None = None
+        try:
+            while not queue.empty():
+                row = queue.get_nowait()
+                try:
+                    if smtp is None or not smtp.is_connected:
+                        smtp = smtp_client(self.settings)
+                        await smtp.connect()
+                    await self._send_one(smtp, row)
+                    await self._mark_sent(row)
+                    sent += 1
+                except PermanentFailure as exc:
+                    await self._mark_failed(row, str(exc))
+                except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                    await self._retry_later(row, exc)
+                    await _close(smtp)
+                    smtp = None
+        finally:
+            await _close(smtp)
+        return sent
+
+    async def _send_one(self, smtp: aiosmtplib.SMTP, row: OutboxMail) -> None:
+        try:
+            errors, _ = await smtp.sendmail(row.mail_from, row.rcpt_to, row.raw or b"")
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            if all(code >= 500 for code in codes):
+                raise PermanentFailure("; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)) from exc
+            raise
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:
+                raise PermanentFailure(f"{exc.code} {exc.message}") from exc
+            raise
+        if errors:
+            log.warning("outbox %s: some recipients refused: %s", row.id, errors)
+
+    async def _mark_sent(self, row: OutboxMail) -> None:
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.sent, sent_at=utcnow(), last_error=None)
+            )
+        self.sent_total += 1
+
+    async def _mark_failed(self, row: OutboxMail, error: str) -> None:
+        log.error("outbox %s to %s failed permanently: %s", row.id, row.recipient, error)
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.failed, last_error=error[:2000])
+            )
+        self.failed_total += 1
+
+    async def _retry_later(self, row: OutboxMail, exc: BaseException) -> None:
+        if row.attempts >= self.settings.outbox_max_attempts:
+            await self._mark_failed(row, f"gave up after {row.attempts} attempts: {exc!r}")
+            return
+        delay = min(self.settings.outbox_retry_base_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS)
+        log.warning("outbox %s to %s: temporary failure (%r); retry in %.0fs", row.id, row.recipient, exc, delay)
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(OutboxMail)
+                .where(OutboxMail.id == row.id)
+                .values(state=OutboxState.pending, next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=repr(exc)[:2000])
+            )
+
+
+async def _close(smtp: aiosmtplib.SMTP | None) -> None:
+    if smtp is not None and smtp.is_connected:
+        try:
+            await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            smtp.close()

@@ -1,0 +1,97 @@
+"""The whole desk in one asyncio process: mailbox watcher, outbox sender, HTTP server (and what plugs in).
+
+`Desk` owns the shared pieces; `run_desk()` starts every component as a task and stops them
+all cleanly when `stop` is set (SIGTERM/SIGINT in `eocic-desk run`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from config.registry import load_registry
+from config.settings import Settings
+from handlers.context import Deps
+from models import migrate
+from models.db import Database
+from models.partnerships import seed_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Desk:
+    """The shared parts of a running desk."""
+
+    settings: Settings
+    db: Database
+    deps: Deps
+    components: dict[str, object] = field(default_factory=dict)
+
+
+async def open_desk(settings: Settings, *, seed: bool = True) -> Desk:
+    """Migrate the database to the newest schema, add missing registry entries, build the handler deps."""
+    db = Database(settings.db_url)  # creates the SQLite file's folder
+    await asyncio.to_thread(migrate.upgrade, settings.db_url)
+    if seed:
+        async with db.transaction() as session:
+            await seed_registry(session, load_registry())
+    return Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings))
+
+
+async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
+    from bot.mailbox import MailboxWatcher
+    from bot.outbox import OutboxSender
+    from bot.standins import start_imap_standin, start_smtp_catcher
+    from bot.web import start_http
+
+    desk = await open_desk(settings)
+    async with AsyncExitStack() as stack:
+        if not settings.smtp_configured:
+            catcher = start_smtp_catcher()
+            stack.callback(catcher.stop)
+            settings = _with(settings, smtp_host=catcher.host, smtp_port=catcher.port, smtp_security="none")
+            log.warning("EOCIC_SMTP_HOST is not set: outgoing mail goes to a local stand-in on port %s", catcher.port)
+        if not settings.imap_configured:
+            standin = await start_imap_standin()
+            stack.push_async_callback(standin.close)
+            settings = _with(
+                settings, imap_host=standin.host, imap_port=standin.port, imap_user=standin.user,
+                imap_password=standin.password, imap_security="none",
+            )
+            log.warning(
+                "EOCIC_IMAP_HOST is not set: watching a local stand-in IMAP server on %s:%s (user %s)",
+                standin.host, standin.port, standin.user,
+            )
+        desk.settings = desk.deps.settings = settings
+        outbox = OutboxSender(desk.db, settings)
+        desk.deps.outbox_wakeup = outbox.wakeup
+        watcher = MailboxWatcher(desk.deps)
+        desk.components.update(outbox=outbox, watcher=watcher)
+        runner = await start_http(desk)
+        stack.push_async_callback(runner.cleanup)
+        tasks = [
+            asyncio.create_task(outbox.run(stop), name="outbox"),
+            asyncio.create_task(watcher.run(stop), name="mailbox"),
+        ]
+        log.info("desk running: database %s, HTTP on %s:%s", settings.db_url.split("@")[-1], settings.http_host, settings.http_port)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("stopping")
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await desk.db.dispose()
+    return desk
+
+
+def _with(settings: Settings, **changes) -> Settings:
+    return settings.model_copy(update={k: type(getattr(settings, k))(v) for k, v in changes.items()})
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,65 @@
+"""The HTTP server (aiohttp): health and metrics for the operator, and the routes other edges add."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from sqlmodel import func, select
+
+from models.outbox import OutboxMail, OutboxState
+from models.tickets import Message, MessageState
+
+DESK_KEY = web.AppKey("desk", object)
+
+
+def build_app(desk) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[DESK_KEY] = desk
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def start_http(desk) -> web.AppRunner:
+    runner = web.AppRunner(build_app(desk), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, desk.settings.http_host, desk.settings.http_port)
+    await site.start()
+    return runner
+
+
+async def _figures(desk) -> dict:
+    async with desk.db.session() as session:
+        outbox = dict((await session.exec(select(OutboxMail.state, func.count()).group_by(OutboxMail.state))).all())
+        quarantined = (await session.exec(select(func.count()).where(Message.state == MessageState.quarantined))).one()
+        received = (await session.exec(select(func.count()).where(Message.direction == "in"))).one()
+    watcher = desk.components.get("watcher")
+    return {
+        "messages_received": received,
+        "messages_quarantined": quarantined,
+        "outbox": {state.value: outbox.get(state, 0) for state in OutboxState},
+        "mailbox_seconds_since_read": round(time.monotonic() - watcher.last_success, 1) if watcher else None,
+    }
+
+
+async def healthz(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    figures = await _figures(desk)
+    stale = figures["mailbox_seconds_since_read"]
+    healthy = stale is None or stale < desk.settings.imap_stale_alert_seconds
+    return web.json_response({"status": "ok" if healthy else "degraded", **figures}, status=200 if healthy else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    figures = await _figures(request.app[DESK_KEY])
+    lines = [
+        "# TYPE eocic_messages_received counter", f"eocic_messages_received {figures['messages_received']}",
+        "# TYPE eocic_messages_quarantined gauge", f"eocic_messages_quarantined {figures['messages_quarantined']}",
+        "# TYPE eocic_outbox gauge",
+        *(f'eocic_outbox{{state="{state}"}} {count}' for state, count in figures["outbox"].items()),
+    ]
+    if figures["mailbox_seconds_since_read"] is not None:
+        lines += ["# TYPE eocic_mailbox_seconds_since_read gauge",
+                  f"eocic_mailbox_seconds_since_read {figures['mailbox_seconds_since_read']}"]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

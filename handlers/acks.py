@@ -1,0 +1,47 @@
+"""The acknowledgement a new ticket gets: in the requester's language, rate-limited, never into a loop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from config.settings import Settings
+from handlers.loops import never_answer
+from handlers.outgoing import compose, queue_mail
+from handlers.parsing import ParsedMail
+from handlers.tickets import audit
+from models.base import utcnow
+from models.outbox import OutboxMail
+from models.tickets import Ticket
+from templates import render_mail
+
+RESPONSE_DAYS = 2
+
+
+async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> OutboxMail | None:
+    recipient = mail.reply_to or mail.from_addr
+    if never_answer(recipient, settings.desk_address):
+        await audit(session, "desk", "ack.skipped", ticket, why="machine or own address", to=recipient)
+        return None
+    if await _acks_last_hour(session, recipient) >= settings.acks_per_sender_per_hour:
+        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
+        return None
+    subject, text, html = render_mail(
+        "ack", ticket.language, ref=ticket.ref, name=mail.from_name, subject=mail.subject or "(no subject)",
+        response_days=RESPONSE_DAYS,
+    )
+    msg = compose(
+        settings, to=recipient, subject=subject, text=text, html=html,
+        in_reply_to=mail.message_id, references=mail.references,
+    )
+    return await queue_mail(session, msg, key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+
+
+async def _acks_last_hour(session: AsyncSession, recipient: str) -> int:
+    since = utcnow() - timedelta(hours=1)
+    query = select(func.count(OutboxMail.id)).where(
+        OutboxMail.kind == "ack", OutboxMail.recipient == recipient, OutboxMail.created_at >= since
+    )
+    return (await session.exec(query)).one()

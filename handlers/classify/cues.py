@@ -1,0 +1,302 @@
+"""Multilingual cue lexicons: phrases that point to an intent or a service category.
+
+They are hand-written from the catalogue (seed 000), the label scheme and how cluster managers
+write, in en/fr/es/de/it/pt/pl/nl (+ a few others). They are not decisions on their own: each
+lexicon becomes a feature of the linear models (so the models learn how far to trust it), and
+the phrase that fired is what `reasons` shows a person.
+
+Patterns are matched on lower-cased text; keep them short stems so that inflections match.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ---------------------------------------------------------------------------------- intents
+INTENT_CUES: dict[str, list[str]] = {
+    "auto-reply": [
+        r"out\s+of\s+(?:the\s+)?office", r"\booo\b", r"i\s+am\s+(?:currently\s+)?(?:away|out|on\s+(?:leave|holiday|vacation|annual|parental|maternity|sick|a\s+business\s+trip|mission)|travell?ing|absent|off)",
+        r"i\s+will\s+be\s+(?:away|out|back|off|on\s+leave|absent|travell?ing)", r"(?:limited|no|restricted|intermittent)\s+access\s+to\s+(?:my\s+)?e-?mails?",
+        r"(?:back|return(?:ing)?)\s+(?:in|to)\s+the\s+office", r"i\s+(?:will|shall)\s+(?:return|reply|respond)\s+(?:on|after|when|upon|as\s+soon)",
+        r"annual\s+leave", r"parental\s+leave", r"maternity\s+leave", r"sick\s+leave", r"public\s+holiday",
+        r"no\s+longer\s+(?:with|work(?:s|ing)?\s+(?:for|at|with)|employed|part\s+of|at\s+\w+|in\s+charge|monitored|active|in\s+use|valid)",
+        r"(?:have|has)\s+left\s+(?:the|our|this)\s+(?:organi[sz]ation|company|cluster|association|team)", r"i\s+have\s+left",
+        r"(?:mailbox|address|inbox|account)\s+is\s+(?:no\s+longer|not)\s+(?:monitored|in\s+use|active|read|checked)", r"not\s+monitored",
+        r"auto(?:matic(?:ally)?)?[\s-]*(?:reply|response|generated|answer|matic\s+reply)", r"autoreply", r"this\s+is\s+an\s+automat",
+        r"we\s+(?:have\s+)?received\s+your\s+(?:e-?mail|message|request|enquiry|inquiry)", r"(?:ticket|case|request)\s+(?:number|no\.?|id|#|reference)",
+        r"do\s+not\s+reply\s+to\s+this", r"for\s+urgent\s+(?:matters|requests|issues|questions)", r"in\s+urgent\s+cases", r"please\s+contact\s+my\s+colleague",
+        # fr
+        r"je\s+suis\s+(?:actuellement\s+)?(?:absente?|en\s+(?:cong[ée]|d[ée]placement|vacances|mission|t[ée]l[ée]travail))", r"absente?\s+(?:du|jusqu|jusqu'au|le)", r"hors\s+du\s+bureau",
+        r"de\s+retour\s+(?:le|au\s+bureau|lundi|mardi|mercredi|jeudi|vendredi|à\s+partir)", r"r[ée]ponse\s+automatique", r"message\s+automatique", r"ne\s+fait\s+plus\s+partie",
+        r"a\s+quitt[ée]", r"n'est\s+plus\s+(?:en\s+poste|active|consult[ée]e|valide|relev[ée]e)", r"en\s+cas\s+d'urgence", r"cong[ée]s?\s+(?:annuels?|d'[ée]t[ée]|maternit[ée])",
+        r"je\s+prendrai\s+connaissance", r"acc[èe]s\s+limit[ée]\s+(?:à|a)\s+(?:ma|mes)\s+(?:messagerie|e-?mails?|courriels?)",
+        # es
+        r"fuera\s+de\s+(?:la\s+)?oficina", r"(?:estoy|estar[ée])\s+(?:ausente|fuera|de\s+vacaciones|de\s+viaje|de\s+baja|de\s+permiso)", r"de\s+vacaciones",
+        r"(?:regresar[ée]|volver[ée]|me\s+reincorporar[ée]|estar[ée]\s+de\s+vuelta)", r"respuesta\s+autom[áa]tica", r"mensaje\s+autom[áa]tico",
+        r"ya\s+no\s+(?:trabaja|forma\s+parte|est[áa]\s+(?:en|activ)|se\s+revisa)", r"en\s+caso\s+de\s+urgencia", r"acceso\s+limitado\s+al?\s+correo",
+        # de
+        r"(?:ich\s+bin\s+)?(?:derzeit\s+|zurzeit\s+)?(?:nicht\s+im\s+b[üu]ro|abwesend|au(?:ß|ss)er\s+haus|im\s+urlaub)", r"abwesenheitsnotiz", r"automatische\s+antwort",
+        r"ab\s+dem\s+\S+\s+(?:wieder|zur[üu]ck)", r"wieder\s+(?:erreichbar|im\s+b[üu]ro|zur[üu]ck)", r"nicht\s+mehr\s+(?:bei|f[üu]r|im|in\s+der|t[äa]tig|besetzt|aktiv)",
+        r"in\s+dringenden\s+f[äa]llen", r"eingeschr[äa]nkt\s+erreichbar", r"elternzeit", r"hat\s+(?:das\s+unternehmen|uns|den\s+cluster)\s+verlassen",
+        # it
+        r"fuori\s+(?:ufficio|sede)", r"(?:sono|sar[òo])\s+(?:assente|in\s+ferie|fuori|in\s+viaggio|in\s+congedo)", r"in\s+ferie", r"rientrer[òo]", r"sar[òo]\s+di\s+nuovo",
+        r"risposta\s+automatica", r"messaggio\s+automatico", r"non\s+(?:lavora|fa|è)\s+pi[ùu]", r"per\s+(?:questioni|casi)\s+urgenti", r"accesso\s+limitato\s+alla\s+posta",
+        # pt
+        r"fora\s+do\s+escrit[óo]rio", r"(?:estou|estarei)\s+(?:ausente|fora|de\s+f[ée]rias|em\s+viagem|de\s+licen[çc]a)", r"de\s+f[ée]rias", r"regressarei",
+        r"estarei\s+de\s+volta", r"resposta\s+autom[áa]tica", r"mensagem\s+autom[áa]tica", r"j[áa]\s+n[ãa]o\s+(?:trabalha|faz\s+parte|est[áa])", r"em\s+caso\s+de\s+urg[êe]ncia",
+        # pl
+        r"poza\s+biurem", r"nieobecn", r"(?:jestem|b[ęe]d[ęe])\s+na\s+urlopie", r"urlop", r"wracam", r"wr[óo]c[ęe]", r"automatyczna\s+odpowied[źz]",
+        r"nie\s+pracuje\s+ju[żz]", r"w\s+pilnych\s+sprawach", r"ograniczony\s+dost[ęe]p",
+        # nl and others
+        r"afwezig", r"buiten\s+kantoor", r"met\s+vakantie", r"automatisch\s+antwoord", r"niet\s+meer\s+werkzaam", r"frånvarande", r"semester", r"ferie",
+        r"lomalla", r"szabads[áa]g", r"dovolen[áa]", r"concediu", r"εκτός\s+γραφείου",
+    ],
+    "bounce": [
+        r"delivery\s+(?:status\s+notification|has\s+failed|failed|failure|incomplete|to\s+the\s+following\s+recipients?\s+failed)", r"undeliver(?:able|ed)",
+        r"returned\s+to\s+sender", r"mail\s+delivery\s+(?:subsystem|system|failed)", r"(?:could|can)\s*(?:not|n't)\s+be\s+delivered",
+        r"address\s+(?:not\s+found|rejected|couldn't\s+be\s+found)", r"user\s+unknown", r"recipient\s+address\s+rejected", r"mailbox\s+(?:unavailable|not\s+found|does\s+not\s+exist)",
+        r"no\s+such\s+user", r"\b5\.\d\.\d{1,3}\b", r"\b550\b", r"permanent\s+(?:error|failure)", r"diagnostic-code", r"final-recipient", r"mailer-daemon", r"postmaster",
+        r"non\s+remis", r"impossible\s+de\s+remettre", r"n'a\s+pas\s+pu\s+[êe]tre\s+(?:remis|distribu)", r"[ée]chec\s+de\s+(?:la\s+)?remise",
+        r"unzustellbar", r"konnte\s+nicht\s+zugestellt", r"nicht\s+zugestellt", r"zustellung\s+fehlgeschlagen",
+        r"no\s+se\s+(?:pudo|puede|ha\s+podido)\s+entregar", r"error\s+de\s+entrega", r"no\s+entregado",
+        r"non\s+(?:[èe]\s+stato\s+possibile\s+)?recapitat", r"impossibile\s+recapitare", r"mancato\s+recapito",
+        r"n[ãa]o\s+(?:foi\s+poss[íi]vel\s+)?entregu?e", r"falha\s+(?:na|de)\s+entrega",
+        r"nie\s+(?:mo[żz]na|uda[łl]o\s+si[ęe])\s+dostarczy[ćc]", r"niedostarcz", r"onbestelbaar", r"kan\s+niet\s+worden\s+bezorgd", r"kunde\s+inte\s+levereras",
+    ],
+    "spam": [
+        r"crypto", r"bitcoin", r"\bbtc\b", r"investment\s+opportunit", r"guaranteed\s+(?:returns?|profits?|results|ranking)", r"\bseo\b", r"backlinks?",
+        r"(?:first|top)\s+(?:page|position)\s+(?:of|on)\s+google", r"google\s+rank", r"(?:mailbox|storage|quota)\s+(?:is\s+)?(?:full|exceeded|almost\s+full)",
+        r"verify\s+your\s+(?:account|mailbox|password|identity|e-?mail)", r"(?:account|mailbox)\s+will\s+be\s+(?:suspended|closed|deactivated|deleted)",
+        r"click\s+(?:here|the\s+link\s+below|below)\s+(?:to|and)", r"unpaid\s+invoice", r"overdue\s+(?:invoice|payment)", r"wire\s+transfer", r"lottery", r"you\s+have\s+(?:won|been\s+selected)",
+        r"inheritance", r"beneficiary", r"casino", r"loan\s+offer", r"dear\s+(?:friend|beneficiary|winner|customer|user|sir/madam)", r"limited\s+time\s+offer", r"special\s+offer",
+        r"\bdiscount\b", r"% off", r"buy\s+now", r"web\s+design\s+(?:services|agency)", r"lead\s+generation", r"email\s+list", r"database\s+of\s+(?:contacts|decision)",
+        r"attendee\s+list", r"(?:we|i)\s+(?:can|could)\s+(?:help\s+you\s+)?(?:increase|boost|improve)\s+your\s+(?:traffic|sales|ranking|visibility)", r"pharma", r"viagra",
+        r"reset\s+your\s+password", r"password\s+(?:expires|expired)", r"payment\s+(?:details|information)\s+(?:update|required)", r"invoice\s+attached", r"bank\s+details",
+        r"million\s+(?:usd|dollars|euros)", r"forex", r"trading\s+(?:platform|signals)", r"earn\s+(?:money|\$|€)", r"passive\s+income", r"weight\s+loss",
+        r"votre\s+bo[îi]te\s+(?:aux\s+lettres|mail)\s+est\s+pleine", r"compte\s+sera\s+(?:suspendu|ferm[ée]|d[ée]sactiv[ée])", r"f[ée]licitations.{0,40}gagn", r"facture\s+impay[ée]e",
+        r"oferta\s+(?:especial|exclusiva)", r"ha\s+(?:sido\s+seleccionado|ganado)", r"factura\s+pendiente", r"posicionamiento\s+web", r"su\s+buz[óo]n\s+est[áa]\s+lleno",
+        r"postfach\s+(?:ist\s+)?voll", r"konto\s+wird\s+gesperrt", r"gewinn(?:er|spiel)", r"rechnung\s+(?:offen|[üu]berf[äa]llig)", r"sonderangebot",
+        r"casella\s+(?:di\s+posta\s+)?piena", r"offerta\s+(?:speciale|imperdibile)", r"hai\s+vinto", r"fattura\s+(?:scaduta|insoluta)",
+        r"caixa\s+de\s+correio\s+(?:est[áa]\s+)?cheia", r"oferta\s+imperd[íi]vel", r"fatura\s+(?:em\s+atraso|vencida)",
+        r"skrzynka\s+(?:pocztowa\s+)?(?:jest\s+)?pe[łl]na", r"wygra[łl]", r"faktura\s+(?:zaleg|nieop[łl]acon)", r"promocj",
+    ],
+    "subscribe": [
+        r"(?:add|include|put|register|enrol|enroll|sign)\s+(?:me|us|my\s+colleagues?|him|her|them|our\s+\w+)(?:\s+up)?\s+(?:to|on|in|for)\s+(?:the|your|this|eocic)?\s*(?:mailing|distribution|e-?mail|newsletter|contact|mail|news)",
+        r"\bsubscri(?:be|ption)\b(?!.{0,20}\bun)", r"sign\s+(?:me|us)\s+up", r"join\s+(?:the|your)\s+(?:mailing|distribution|e-?mail)\s+list",
+        r"(?:receive|get)\s+(?:the|your)\s+(?:newsletter|news|updates|announcements|mailings|invitations)", r"(?:be|kept)\s+(?:kept\s+)?(?:informed|in\s+the\s+loop|posted)",
+        r"mailing\s+list", r"distribution\s+list", r"newsletter", r"(?:added|included)\s+to\s+(?:the|your)\s+(?:list|mailing)", r"new\s+colleague",
+        r"(?:m'|nous\s+)?inscrire", r"abonner", r"abonnement", r"liste\s+de\s+diffusion", r"lettre\s+d'information", r"recevoir\s+(?:la|votre|vos)\s+(?:newsletter|lettre|informations|actualit[ée]s|invitations)",
+        r"ajouter\s+(?:mon|ma|notre|mes)\s+(?:adresse|coll[èe]gue)",
+        r"suscribir", r"suscripci[óo]n", r"dar(?:me|nos|le)?\s+de\s+alta", r"lista\s+de\s+(?:distribuci[óo]n|correo)", r"bolet[íi]n", r"recibir\s+(?:el|la|vuestro|vuestra|su|sus)\s+(?:bolet[íi]n|newsletter|informaci[óo]n|novedades|convocatorias)",
+        r"a[ñn]adir\s+(?:a\s+)?(?:mi|nuestra|nuestro)\s+(?:compa[ñn]er|colega|direcci[óo]n)", r"incluir(?:me|nos|le|la)?\s+en",
+        r"anmelden", r"aufnehmen", r"verteiler", r"newsletter\s+abonnieren", r"in\s+den\s+verteiler", r"auf\s+die\s+liste", r"hinzuf[üu]gen",
+        r"iscriver(?:mi|ci|e)", r"iscrizione\s+(?:alla\s+)?(?:newsletter|mailing|lista)", r"aggiunger(?:mi|ci|e)\s+(?:alla|nella)\s+(?:lista|mailing)", r"lista\s+di\s+distribuzione", r"ricevere\s+(?:la|le|vostra|vostre)\s+(?:newsletter|comunicazioni|informazioni)",
+        r"subscrever", r"inscrever", r"lista\s+de\s+distribui[çc][ãa]o", r"receber\s+(?:a|as|o|os)\s+(?:newsletter|comunica[çc][õo]es|informa[çc][õo]es|not[íi]cias)", r"adicionar\s+(?:o\s+meu|a\s+minha)",
+        r"zapisa[ćc]", r"dopisa[ćc]", r"list[ęy]\s+(?:mailingow|dystrybucyjn|adresow)", r"newslett", r"subskryp", r"otrzymywa[ćc]\s+(?:newsletter|informacj)",
+        r"aanmelden", r"inschrijven", r"verzendlijst", r"nieuwsbrief",
+    ],
+    "unsubscribe": [
+        r"unsubscri", r"remove\s+(?:me|my\s+(?:e-?mail|address|name|details|data)|us|him|her)", r"take\s+(?:me|us)\s+off", r"stop\s+(?:sending|e-?mailing|receiving)",
+        r"no\s+longer\s+(?:wish|want|need)\s+to\s+receive", r"(?:don't|do\s+not)\s+(?:want|wish)\s+to\s+receive", r"opt[\s-]?out", r"delete\s+(?:my|all\s+my|our|his|her)\s+(?:personal\s+)?(?:data|details|information|contact)",
+        r"eras(?:e|ure)", r"right\s+to\s+(?:erasure|be\s+forgotten)", r"\bgdpr\b", r"art(?:icle)?\.?\s*17", r"off\s+(?:the|your)\s+(?:list|mailing)", r"leave\s+(?:the|your)\s+(?:list|mailing|distribution)",
+        r"d[ée]sinscri", r"d[ée]sabonn", r"retirer\s+(?:mon|ma|mes|notre|de\s+(?:la|votre)\s+liste)", r"ne\s+(?:plus|souhaite\s+plus|veux\s+plus)\s+recevoir", r"supprimer\s+(?:mes|toutes\s+mes|nos)\s+(?:donn[ée]es|coordonn[ée]es)", r"effacement", r"\brgpd\b", r"droit\s+à\s+l'oubli",
+        r"dar(?:me|nos|le)?\s+de\s+baja", r"baja\s+de\s+(?:la|vuestra)\s+lista", r"eliminar\s+(?:mis|todos\s+mis)\s+datos", r"(?:no\s+(?:deseo|quiero)|dejar\s+de)\s+recibir", r"supresi[óo]n\s+de\s+(?:mis\s+)?datos", r"borrar\s+mis\s+datos", r"derecho\s+al\s+olvido",
+        r"abmelden", r"austragen", r"aus\s+dem\s+verteiler", r"keine\s+(?:e-?mails|newsletter|nachrichten|einladungen)\s+mehr", r"(?:meine\s+)?daten\s+l[öo]schen", r"l[öo]schung\s+(?:meiner|der)", r"\bdsgvo\b", r"abbestellen",
+        r"cancellar(?:mi|e\s+il\s+mio)", r"disiscriv", r"rimuover(?:mi|e\s+il\s+mio|e\s+la\s+mia)", r"non\s+(?:desidero|voglio)\s+pi[ùu]\s+ricevere", r"cancellazione\s+dei\s+(?:miei\s+)?dati", r"diritto\s+all'oblio",
+        r"cancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscri[çc][ãa]o|inscri[çc][ãa]o)", r"remover\s+(?:o\s+meu|a\s+minha|da\s+lista)", r"deixar\s+de\s+receber", r"apagar\s+(?:os\s+)?(?:meus\s+)?dados", r"elimina[çc][ãa]o\s+dos\s+(?:meus\s+)?dados",
+        r"wypisa[ćc]", r"usun[ąa][ćc]\s+(?:m[óo]j|moje|mnie|nasz)", r"nie\s+chc[ęe]\s+(?:ju[żz]\s+)?otrzymywa[ćc]", r"\brodo\b", r"rezygnuj",
+        r"afmelden", r"uitschrijven", r"verwijder\s+(?:mij|mijn)",
+    ],
+    "survey": [
+        r"\bsurvey", r"questionnaire", r"progress\s+(?:survey|report|monitoring)", r"limesurvey", r"monitoring\s+exercise",
+        r"enqu[êe]te", r"sondage", r"encuesta", r"cuestionario", r"umfrage", r"fragebogen", r"befragung", r"questionari", r"sondaggio", r"indagine",
+        r"inqu[ée]rito", r"question[áa]rio", r"\bpesquisa\b", r"ankiet", r"kwestionariusz", r"vragenlijst", r"enk[äa]t", r"kysely", r"k[ée]rd[őo][íi]v", r"dotazn[íi]k", r"chestionar", r"ερωτηματολόγιο",
+    ],
+    "other": [
+        r"wrong\s+(?:address|person|recipient|mailbox)", r"(?:sent|reached)\s+(?:you\s+)?(?:by\s+mistake|in\s+error)", r"\bjournalist", r"\bpress\b", r"interview", r"\barticle\b",
+        r"\bcv\b", r"curriculum", r"job\s+(?:application|opening|offer)", r"vacanc(?:y|ies)", r"internship", r"apply\s+for\s+(?:the|a)\s+(?:position|job|post)",
+        r"complain", r"disappointed", r"unacceptable", r"just\s+(?:wanted\s+to\s+)?(?:say\s+)?thank", r"thank\s+you\s+(?:so\s+much\s+)?for\s+(?:the|your)\s+(?:help|support|session|answer|reply|webinar)",
+        r"no\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required)", r"nothing\s+(?:more|else)\s+(?:is\s+)?needed", r"student", r"thesis",
+        r"candidature\s+spontan[ée]e", r"\bstage\b", r"journaliste", r"erreur\s+de\s+destinataire", r"merci\s+(?:beaucoup\s+)?pour\s+(?:votre|la)",
+        r"candidatura\s+espont[áa]nea", r"pr[áa]cticas", r"periodista", r"por\s+error", r"muchas\s+gracias\s+por",
+        r"bewerbung", r"praktikum", r"journalistin", r"irrt[üu]mlich", r"vielen\s+dank\s+f[üu]r",
+        r"candidatura\s+spontanea", r"tirocinio", r"giornalista", r"per\s+errore", r"grazie\s+(?:mille\s+)?per",
+        r"est[áa]gio", r"jornalista", r"por\s+engano", r"muito\s+obrigad[oa]\s+pel",
+        r"praktyk", r"dziennikar", r"przez\s+pomy[łl]k", r"dzi[ęe]kuj[ęe]\s+za",
+    ],
+}
+
+# A few phrases that argue AGAINST an intent (a person who wants to stay on a list).
+NEGATIVE_CUES: dict[str, list[str]] = {
+    "unsubscribe": [
+        r"(?:but|however)\s+(?:please\s+)?(?:keep|leave)\s+me", r"(?:stay|remain)\s+(?:in|on|a\s+member)", r"not\s+(?:unsubscrib|leav)",
+        r"(?:mais|tout\s+en)\s+(?:rester|restant|garder|gardant)", r"pero\s+(?:seguir|mantener|quiero\s+seguir)", r"aber\s+(?:im|in\s+der|weiterhin)\s+\w*\s*(?:bleiben|mitglied)",
+        r"ma\s+(?:restare|rimanere|mantenere)", r"mas\s+(?:continuar|manter|permanecer)", r"ale\s+(?:pozosta[ćc]|zosta[ćc])",
+        r"notifica", r"notification", r"benachrichtigung", r"powiadomie", r"digest",
+    ],
+}
+
+# -------------------------------------------------------------------------------- categories
+CATEGORY_CUES: dict[str, list[str]] = {
+    "partnership-building": [
+        r"governance", r"communication\s+(?:plan|strategy|kit|material)", r"dissemination", r"\blogo\b", r"website", r"visual\s+identity", r"branding", r"\bkpis?\b",
+        r"(?:key\s+performance\s+)?indicators", r"evaluation\s+(?:framework|plan|method|of\s+(?:our|the)\s+partnership)", r"evaluat(?:e|ing)\s+(?:our|the)\s+partnership", r"monitoring\s+(?:framework|plan|system)",
+        r"impact\s+(?:assessment|measurement)", r"sustainab(?:le|ility)\s+(?:after|beyond|once)", r"after\s+(?:the\s+)?(?:eu\s+)?funding\s+(?:ends|stops|is\s+over)", r"(?:consortium|partnership|cooperation)\s+agreement",
+        r"legal\s+(?:entity|structure|form|representation)", r"social\s+media", r"(?:roles?|tasks?)\s+of\s+(?:each|the)\s+(?:partner|member|cluster)", r"internal\s+cohesion", r"steering\s+committee",
+        r"gouvernance", r"plan\s+de\s+communication", r"diffusion", r"site\s+(?:web|internet)", r"indicateurs", r"[ée]valuation\s+(?:du|de\s+notre)\s+partenariat", r"p[ée]rennit", r"identit[ée]\s+visuelle", r"accord\s+de\s+(?:consortium|partenariat)", r"structure\s+juridique",
+        r"gobernanza", r"plan\s+de\s+comunicaci[óo]n", r"difusi[óo]n", r"p[áa]gina\s+web", r"indicadores", r"evaluaci[óo]n\s+(?:de\s+(?:la|nuestra)\s+)?(?:asociaci[óo]n|alianza|partenariado)", r"sostenibilidad", r"identidad\s+visual", r"acuerdo\s+de\s+(?:consorcio|colaboraci[óo]n)", r"entidad\s+jur[íi]dica",
+        r"kommunikationsplan", r"kommunikationsstrategie", r"verbreitung", r"webseite", r"indikatoren", r"evaluierung", r"nachhaltig", r"partnerschaftsvereinbarung", r"rechtsform", r"steuerungsgremium",
+        r"piano\s+di\s+comunicazione", r"diffusione", r"sito\s+web", r"indicatori", r"valutazione\s+del\s+partenariato", r"sostenibilit[àa]", r"accordo\s+di\s+partenariato", r"forma\s+giuridica",
+        r"governa[çc][ãa]o", r"plano\s+de\s+comunica[çc][ãa]o", r"dissemina[çc][ãa]o", r"s[íi]tio\s+web", r"avalia[çc][ãa]o\s+d[ao]\s+parceria", r"sustentabilidade", r"acordo\s+de\s+parceria",
+        r"plan\s+komunikacji", r"strategi[ai]\s+komunikacji", r"upowszechnian", r"wska[źz]nik", r"ewaluacj", r"trwa[łl]o[śs][ćc]", r"porozumieni[ea]\s+partnersk", r"stron[aey]\s+internetow", r"logotyp",
+        r"communicatieplan", r"verspreiding", r"duurzaamheid",
+    ],
+    "sme-engagement": [
+        r"sme\s+(?:engagement|involvement|participation|interest|needs|retention|survey|members)", r"engag(?:e|ing|ement\s+of)\s+(?:our\s+|the\s+|more\s+)?(?:smes|companies|members|firms)",
+        r"(?:get|attract|involve|motivate|convince|mobili[sz]e|keep|bring|activate|reach)\s+(?:our\s+|the\s+|more\s+|local\s+)?(?:smes|companies|members|firms|entrepreneurs)",
+        r"smes?\s+(?:are\s+not|don't|do\s+not|aren't|won't|rarely|never|hardly)", r"value\s+proposition", r"membership\s+(?:benefits|fee|offer)", r"(?:low|poor|weak)\s+(?:participation|turnout|interest|engagement)",
+        r"what\s+(?:smes|companies|our\s+members)\s+(?:need|want|expect)", r"needs\s+(?:assessment|analysis)", r"on\s*board(?:ing)?\s+(?:of\s+)?(?:smes|companies)", r"sme\s+engagement",
+        r"(?:impliquer|mobiliser|attirer|fid[ée]liser|motiver|convaincre)\s+(?:les|nos|davantage\s+de|plus\s+de)\s+(?:pme|entreprises|adh[ée]rents|membres)", r"proposition\s+de\s+valeur", r"engagement\s+des\s+(?:pme|entreprises)", r"besoins\s+des\s+(?:pme|entreprises)", r"participation\s+des\s+(?:pme|entreprises)",
+        r"(?:implicar|involucrar|atraer|captar|fidelizar|motivar|convencer|movilizar)\s+a\s+(?:las|nuestras|m[áa]s)\s+(?:pymes|empresas|socios)", r"propuesta\s+de\s+valor", r"participaci[óo]n\s+de\s+(?:las\s+)?(?:pymes|empresas)", r"necesidades\s+de\s+(?:las\s+)?(?:pymes|empresas)",
+        r"kmu\s+(?:einbinden|gewinnen|beteiligen|motivieren|einbeziehen)", r"(?:unternehmen|mitglieder|kmu)\s+(?:zu\s+)?(?:gewinnen|einzubinden|motivieren|mobilisieren|einbeziehen)", r"mehrwert\s+f[üu]r\s+(?:die\s+)?(?:kmu|unternehmen|mitglieder)", r"beteiligung\s+der\s+(?:kmu|unternehmen)",
+        r"(?:coinvolgere|coinvolgimento|attirare|motivare|fidelizzare)\s+(?:le|delle|pi[ùu])?\s*(?:pmi|imprese|aziende|associati)", r"proposta\s+di\s+valore", r"partecipazione\s+delle\s+(?:pmi|imprese)",
+        r"(?:envolver|envolvimento|mobilizar|atrair|motivar|fidelizar)\s+(?:as|das|mais)?\s*(?:pme|empresas|associados)", r"proposta\s+de\s+valor", r"participa[çc][ãa]o\s+das\s+(?:pme|empresas)",
+        r"zaanga[żz]ow", r"(?:przyci[ąa]gn[ąa][ćc]|zach[ęe]ci[ćc]|zmotywowa[ćc]|w[łl][ąa]czy[ćc])\s+(?:firm|m[śs]p|przedsi[ęe]biorc|cz[łl]onk)", r"propozycj[aę]\s+warto[śs]ci", r"udzia[łl]\s+(?:firm|m[śs]p)",
+        r"betrekken\s+van\s+(?:mkb|bedrijven)", r"mkb",
+    ],
+    "internationalisation-info": [
+        r"enterprise\s+europe\s+network", r"\been\b", r"sme\s+cent(?:re|er)", r"ipr\s+(?:sme\s+)?helpdesk", r"\bip\s+helpdesk", r"business\s+avenues", r"eu\s+gateway", r"market\s+(?:intelligence|information|access|study|studies|entry|analysis|data)",
+        r"(?:import|export)\s+(?:regulations|rules|requirements|procedures|licen[cs]e)", r"tariffs?", r"customs", r"certification", r"(?:regulatory|legal)\s+(?:requirements|framework|environment)\s+in",
+        r"which\s+(?:eu\s+)?(?:support|services|organi[sz]ations?|help)\s+(?:exist|is|are)\s+(?:available\s+)?in", r"(?:support|services)\s+(?:available\s+)?(?:in|for)\s+(?:the\s+)?(?:china|japan|korea|india|usa|us|canada|mexico|brazil|chile|singapore|vietnam|morocco|south\s+africa|kenya|indonesia|taiwan|australia|thailand|colombia|peru|argentina)",
+        r"intellectual\s+property", r"protect\s+(?:our|their)\s+(?:ip|patents|trademarks|designs)", r"trademark", r"contacts?\s+(?:in|on\s+the\s+ground)", r"who\s+(?:could|can)\s+help\s+(?:us|our\s+smes)\s+in", r"distribut(?:ors|ion\s+channels)", r"local\s+partners",
+        r"informations?\s+sur\s+le\s+march[ée]", r"r[ée]glementation", r"douane", r"propri[ée]t[ée]\s+intellectuelle", r"marque\s+d[ée]pos", r"[ée]tude\s+de\s+march[ée]",
+        r"informaci[óo]n\s+(?:sobre\s+el|de)\s+mercado", r"estudio\s+de\s+mercado", r"normativa", r"aduanas?", r"aranceles?", r"propiedad\s+(?:intelectual|industrial)", r"inteligencia\s+de\s+mercado",
+        r"marktinformation", r"marktstudie", r"markteintritt", r"zoll", r"zertifizierung", r"geistiges\s+eigentum", r"markenschutz", r"vorschriften",
+        r"informazioni\s+(?:sul|di)\s+mercato", r"studio\s+di\s+mercato", r"normativ[ae]", r"dogan", r"dazi", r"propriet[àa]\s+intellettuale", r"certificazion",
+        r"informa[çc][ãa]o\s+(?:sobre\s+o|de)\s+mercado", r"estudo\s+de\s+mercado", r"regulamenta[çc][ãa]o", r"alf[âa]ndega", r"propriedade\s+intelectual", r"certifica[çc][ãa]o",
+        r"informacj[ei]\s+o\s+rynku", r"badani[ea]\s+rynku", r"przepis", r"c[łl]o\b", r"c[łl]a\b", r"w[łl]asno[śs][ćc]\s+intelektualn", r"certyfikac",
+        r"markt\s*informatie", r"douane", r"intellectueel\s+eigendom",
+    ],
+    "missions-events": [
+        r"\bmissions?\b", r"trade\s+(?:mission|fair|show|delegation)", r"delegation", r"\bb2b\b", r"matchmaking", r"brokerage", r"\bfairs?\b", r"exhibition", r"\bexpo\b", r"\bstand\b", r"pavilion", r"booth",
+        r"study\s+(?:visit|tour|trip)", r"(?:company|site|cluster)\s+visits?", r"\bvisas?\b", r"logistics", r"hotels?", r"(?:flights?|travel)\s+(?:arrangements|logistics|booking)", r"agenda\s+for\s+the\s+(?:mission|visit|trip)", r"(?:organi[sz]e|organi[sz]ing|plan|planning)\s+(?:a|an|the|our)\s+(?:\w+\s+)?(?:event|mission|visit|trip|workshop\s+in)",
+        r"speed\s+dating", r"meetings?\s+with\s+(?:local|potential)\s+(?:partners|buyers|companies)", r"side\s+event", r"roadshow", r"interpreter",
+        r"mission\s+(?:commerciale|d'affaires|[àa]|en|au|aux|de\s+prospection)", r"salon", r"d[ée]l[ée]gation", r"rendez-vous\s+d'affaires", r"rencontres\s+b2b", r"visite\s+d'[ée]tude", r"voyage\s+d'affaires",
+        r"misi[óo]n\s+(?:comercial|empresarial|inversa|a|en|al)", r"feria", r"delegaci[óo]n", r"encuentros?\s+(?:b2b|empresariales|bilaterales)", r"visita\s+de\s+estudio", r"log[íi]stica", r"visado",
+        r"delegationsreise", r"unternehmerreise", r"wirtschaftsmission", r"messe", r"gemeinschaftsstand", r"studienreise", r"besuchsprogramm", r"reiseplanung",
+        r"missione\s+(?:commerciale|imprenditoriale|in|a|negli|all'|esplorativa)", r"fiera", r"delegazione", r"incontri\s+(?:b2b|d'affari)", r"visita\s+(?:studio|di\s+studio)", r"logistica",
+        r"miss[ãa]o\s+(?:empresarial|comercial|a|ao|aos|[àa]|em|inversa)", r"feira", r"delega[çc][ãa]o", r"visita\s+de\s+estudo", r"encontros\s+(?:b2b|empresariais)",
+        r"misj[aięy]", r"targ(?:i|ach|ów)", r"delegacj", r"wizyt[aęy]\s+studyjn", r"spotka[ńn]\s+b2b", r"spotkania\s+b2b", r"wyjazd",
+        r"handelsmissie", r"beurs", r"studiereis",
+    ],
+    "peer-review": [
+        r"peer[\s-]*review", r"(?:critical|fresh|outside|external|independent|second)\s+(?:look|eye|eyes|reading|read|opinion|view|perspective|feedback|pair\s+of\s+eyes)",
+        r"(?:read|review|check|comment\s+on|look\s+at|go\s+through|assess|challenge|scrutini[sz]e|critique)\s+(?:our|the|my)\s+(?:draft\s+|new\s+|updated\s+|revised\s+|joint\s+)?(?:strategy|roadmap|road\s+map|action\s+plan|internationali[sz]ation\s+strategy|plan|work\s*plan|strategic\s+document)",
+        r"feedback\s+on\s+(?:our|the)\s+(?:draft\s+)?(?:strategy|roadmap|action\s+plan|plan)", r"critically", r"sparring", r"(?:strengths|weaknesses|gaps|blind\s+spots)\s+(?:of|in)\s+(?:our|the)\s+(?:strategy|plan|roadmap)",
+        r"is\s+(?:our|the)\s+(?:strategy|plan|roadmap)\s+(?:realistic|coherent|consistent|ambitious|sound)", r"(?:strategy|roadmap|action\s+plan)\s+(?:review|assessment)",
+        r"relecture", r"relire\s+(?:notre|la)", r"regard\s+(?:ext[ée]rieur|critique|neuf)", r"avis\s+(?:critique|ext[ée]rieur)", r"examen\s+par\s+les\s+pairs", r"(?:notre|la)\s+(?:strat[ée]gie|feuille\s+de\s+route|plan\s+d'action)",
+        r"revisi[óo]n\s+(?:por\s+pares|entre\s+pares|cr[íi]tica)", r"revisar\s+(?:nuestra|nuestro|la|el)\s+(?:estrategia|hoja\s+de\s+ruta|plan)", r"(?:opini[óo]n|mirada|lectura)\s+(?:cr[íi]tica|externa)", r"hoja\s+de\s+ruta", r"plan\s+de\s+acci[óo]n", r"(?:nuestra|la)\s+estrategia",
+        r"kritisch\s+(?:lesen|durchsehen|pr[üu]fen|gegenlesen|anschauen|begutachten)", r"gegenlesen", r"(?:unsere|die)\s+(?:strategie|roadmap|internationalisierungsstrategie)", r"aktionsplan", r"fahrplan", r"begutacht", r"au(?:ß|ss)ensicht", r"feedback\s+zu\s+unserer",
+        r"revisione\s+(?:tra\s+pari|paritaria|critica)", r"lettura\s+critica", r"(?:parere|sguardo|occhio)\s+(?:critico|esterno)", r"(?:nostra|la)\s+strategia", r"piano\s+d'azione", r"tabella\s+di\s+marcia", r"rileggere",
+        r"revis[ãa]o\s+(?:por\s+pares|cr[íi]tica)", r"leitura\s+cr[íi]tica", r"(?:olhar|parecer|opini[ãa]o)\s+(?:externo|cr[íi]tic[oa])", r"(?:nossa|a)\s+estrat[ée]gia", r"plano\s+de\s+a[çc][ãa]o", r"roteiro",
+        r"recenzj", r"przegl[ąa]d\s+(?:naszej\s+)?(?:strategii|planu)", r"krytyczn", r"(?:nasz[aą]|naszej)\s+strategi", r"plan(?:u)?\s+dzia[łl]a[ńn]", r"map[aęy]\s+drogow", r"opini[aęi]\s+(?:na\s+temat|o)\s+(?:naszej|naszym)",
+        r"kritisch\s+(?:bekijken|lezen)", r"onze\s+strategie", r"actieplan",
+    ],
+    "eccp-forum": [
+        r"\bforum\b", r"\beccp\b", r"cluster\s*collaboration\s*(?:platform|\.eu)?", r"clustercollaboration", r"\blog\s*in\b", r"login", r"password", r"(?:user\s+)?account", r"(?:discussion|forum)\s+group", r"\bgroup\b",
+        r"\bpost(?:ed|ing)?\b", r"thread", r"moderat", r"notifications?", r"digest", r"(?:the\s+)?platform", r"profile", r"members?\s+area",
+        r"\bforo\b", r"f[óo]rum", r"plataforma", r"plateforme", r"plattform", r"piattaforma", r"platform[aęy]", r"mot\s+de\s+passe", r"contrase[ñn]a", r"passwort", r"senha", r"has[łl]o", r"wachtwoord",
+        r"notificac", r"notifica", r"benachrichtigung", r"powiadomie", r"meldingen", r"identifiant", r"anmeldedaten", r"credenziali", r"credenciais", r"credenciales", r"konto", r"compte", r"cuenta", r"conta\b",
+        r"publicar", r"publier", r"beitrag", r"pubblicare", r"wpis", r"moderador", r"mod[ée]rat", r"moderatore",
+    ],
+    "webinars": [
+        r"webinar", r"webinaire", r"webinario", r"seminario\s+(?:web|online)", r"semin[áa]rio\s+(?:web|online)", r"webinarium", r"online\s+(?:session|seminar|event|workshop|training)", r"learning\s+session",
+        r"recording", r"slides", r"presentation", r"speaker", r"present\s+(?:our|at|in)", r"(?:zoom|teams|webex)\s+link", r"register\s+for\s+the\s+(?:session|webinar)", r"registration\s+(?:link|for\s+the\s+(?:session|webinar))", r"replay",
+        r"enregistrement", r"diapos", r"diaporama", r"pr[ée]sentation", r"intervenant", r"pr[ée]senter\s+(?:notre|lors)",
+        r"grabaci[óo]n", r"diapositivas", r"presentaci[óo]n", r"ponente", r"presentar\s+(?:nuestra|nuestro|en)",
+        r"aufzeichnung", r"folien", r"pr[äa]sentation", r"referent", r"vortrag", r"vortragen", r"pr[äa]sentieren",
+        r"registrazione", r"\bslide\b", r"presentazione", r"relatore", r"relatrice", r"presentare\s+(?:il\s+nostro|la\s+nostra|al)",
+        r"grava[çc][ãa]o", r"diapositivos", r"apresenta[çc][ãa]o", r"orador", r"apresentar",
+        r"nagrani", r"prezentacj", r"prelegent", r"wyst[ąa]pieni", r"zaprezentowa[ćc]",
+        r"opname", r"presentatie", r"spreker",
+    ],
+    "complementarities": [
+        r"(?:which|what|any|other)\s+(?:other\s+)?(?:partnerships?|escps?|cluster\s+partnerships?|consortia)", r"other\s+escps?", r"another\s+(?:partnership|escp)", r"(?:introduce|introduction|put\s+us\s+in\s+touch|connect\s+us|link\s+us)",
+        r"synerg(?:y|ies)", r"complementar", r"joint\s+(?:activit(?:y|ies)|mission|proposal|event|action|project)s?\s+with", r"(?:collaborat|cooperat)(?:e|ion)\s+with\s+(?:another|other|a\s+similar)", r"similar\s+(?:partnerships?|topics?|focus|sector)",
+        r"working\s+on\s+(?:the\s+same|similar)", r"overlap", r"in\s+touch\s+with\s+(?:the\s+)?(?:coordinator|people|colleagues)\s+(?:of|from|behind)", r"who\s+(?:else|is\s+working)\s+(?:is\s+)?(?:working|active)\s+on", r"(?:partners?|counterparts?)\s+(?:among|in)\s+(?:the\s+)?other",
+        r"autres?\s+partenariats", r"mettre\s+en\s+(?:relation|contact)", r"synergies", r"compl[ée]mentarit", r"d'autres\s+escp", r"un\s+autre\s+partenariat",
+        r"otr[oa]s\s+(?:asociaciones|escp|partenariados|alianzas|cl[úu]steres)", r"poner(?:nos)?\s+en\s+contacto", r"sinergias", r"complementariedad", r"otro\s+partenariado",
+        r"andere(?:n)?\s+(?:partnerschaften|escps?|cluster-?partnerschaften)", r"kontakt\s+(?:herstellen|vermitteln)", r"synergien", r"komplementarit", r"erg[äa]nz",
+        r"altri\s+partenariati", r"mettere\s+(?:in\s+contatto|in\s+relazione)", r"sinergie", r"complementariet", r"altro\s+partenariato", r"altre\s+escp",
+        r"outras\s+parcerias", r"p[ôo]r(?:-nos)?\s+em\s+contacto", r"sinergias", r"complementaridade", r"outra\s+parceria",
+        r"inn(?:e|ych|ymi)\s+(?:partnerstw|escp)", r"synergi", r"komplementarn", r"skontaktowa[ćc]", r"nawi[ąa]za[ćc]\s+(?:kontakt|wsp[óo][łl]prac)",
+        r"andere\s+partnerschappen", r"in\s+contact\s+brengen",
+    ],
+    "eu-funding": [
+        r"fund(?:s|ed|ing)?\b", r"financ(?:e|ing|ial\s+support)", r"\bgrants?\b", r"call\s+for\s+(?:proposals|projects|expression)", r"\bcalls?\b", r"\bcosme\b", r"horizon\s*(?:2020|europe)", r"\bh2020\b", r"innosup", r"interreg",
+        r"\berdf\b", r"\besif\b", r"structural\s+funds", r"cascade\s+funding", r"\bfstp\b", r"co-?financ", r"co-?fund", r"eligib(?:le|ility)", r"who\s+(?:pays|will\s+pay|covers|finances)",
+        r"(?:cover|reimburse|pay\s+for|finance|subsidi[sz]e)\s+(?:the\s+)?(?:costs?|travel|flights?|tickets|participation|stand|fees)", r"lump\s+sum", r"vouchers?", r"(?:travel|innovation)\s+(?:grant|voucher|support)", r"budget", r"subsid(?:y|ies)", r"single\s+market\s+programme", r"\bsmp\b", r"digital\s+europe\s+programme", r"eu\s+money", r"de\s+minimis",
+        r"financement", r"subvention", r"appels?\s+(?:à|a)\s+(?:projets|propositions|candidatures)", r"cofinancement", r"[ée]ligib", r"qui\s+(?:paie|paye|finance|prend\s+en\s+charge)", r"prise\s+en\s+charge", r"\bfeder\b", r"aides?\s+(?:financi[èe]res|europ[ée]ennes)",
+        r"financiaci[óo]n", r"financiamiento", r"subvenci[óo]n", r"convocatoria", r"cofinanciaci[óo]n", r"elegib", r"qui[ée]n\s+(?:paga|financia|cubre)", r"ayudas?", r"fondos?\s+(?:europeos|feder|eu)",
+        r"f[öo]rder(?:ung|mittel|programm|f[äa]hig|aufruf)", r"finanzierung", r"ausschreibung", r"kofinanzierung", r"zuschuss", r"wer\s+(?:zahlt|tr[äa]gt|finanziert|[üu]bernimmt)", r"kosten\s+[üu]bernimmt", r"efre",
+        r"finanziament", r"bando", r"bandi", r"cofinanziament", r"ammissibil", r"contribut[oi]\s+(?:a\s+fondo\s+perduto|europe)", r"chi\s+(?:paga|finanzia|copre)", r"fondi\s+(?:europei|strutturali|ue)", r"\bfesr\b",
+        r"financiamento", r"subven[çc][ãa]o", r"concurso", r"aviso\s+de\s+abertura", r"cofinanciamento", r"eleg[íi]vel", r"elegibilidade", r"quem\s+(?:paga|financia|suporta)", r"fundos\s+(?:europeus|estruturais)", r"apoios?\s+financeiros?",
+        r"finansowani", r"dofinansowani", r"nab[óo]r", r"konkurs", r"kwalifikowaln", r"dotacj", r"\bgrant", r"kto\s+(?:p[łl]aci|pokryje|sfinansuje|pokrywa)", r"fundusz", r"[śs]rodki\s+(?:unijne|ue|europejskie)",
+        r"financiering", r"subsidie", r"oproep",
+    ],
+    "eu-initiatives": [
+        r"s3\s+platform", r"(?:thematic\s+)?smart\s+speciali[sz]ation\s+platform", r"smart\s+speciali[sz]ation", r"industrial\s+moderni[sz]ation", r"skills?\s+blueprint", r"blueprint", r"pact\s+for\s+skills",
+        r"european\s+cluster\s+(?:conference|policy\s+forum|week|days|excellence\s+programme)", r"cluster\s+(?:days|weeks)", r"industrial\s+strategy", r"vanguard", r"\beit\b", r"\bkics?\b", r"eit\s+(?:digital|manufacturing|food|health|climate|raw\s+materials|urban\s+mobility|innoenergy)",
+        r"high[\s-]level\s+expert\s+group", r"industry\s+days", r"green\s+deal", r"industrial\s+ecosystems?", r"transition\s+pathways?", r"industrial\s+alliances?", r"battery\s+alliance", r"hydrogen\s+alliance", r"european\s+commission\s+initiative",
+        r"plateforme\s+(?:s3|th[ée]matique)", r"sp[ée]cialisation\s+intelligente", r"modernisation\s+industrielle", r"strat[ée]gie\s+industrielle", r"pacte\s+pour\s+les\s+comp[ée]tences", r"conf[ée]rence\s+europ[ée]enne\s+des\s+clusters",
+        r"plataforma\s+(?:s3|tem[áa]tica)", r"especializaci[óo]n\s+inteligente", r"modernizaci[óo]n\s+industrial", r"estrategia\s+industrial", r"pacto\s+(?:por|para)\s+las\s+capacidades", r"conferencia\s+europea\s+de\s+cl[úu]steres",
+        r"s3[\s-]plattform", r"intelligente(?:n)?\s+spezialisierung", r"industrielle(?:n)?\s+modernisierung", r"industriestrategie", r"kompetenzpakt", r"europ[äa]ische(?:n)?\s+clusterkonferenz",
+        r"piattaforma\s+(?:s3|tematica)", r"specializzazione\s+intelligente", r"modernizzazione\s+industriale", r"strategia\s+industriale", r"patto\s+per\s+le\s+competenze", r"conferenza\s+europea\s+dei\s+cluster",
+        r"plataforma\s+(?:s3|tem[áa]tica)", r"especializa[çc][ãa]o\s+inteligente", r"moderniza[çc][ãa]o\s+industrial", r"estrat[ée]gia\s+industrial", r"pacto\s+para\s+as\s+compet[êe]ncias",
+        r"platform[aęy]\s+(?:s3|tematyczn)", r"inteligentn(?:a|ej|ych)\s+specjalizacj", r"modernizacj[ai]\s+przemys[łl]", r"strategi[ai]\s+przemys[łl]", r"pakt(?:u)?\s+na\s+rzecz\s+umiej[ęe]tno[śs]ci",
+        r"slimme\s+specialisatie", r"industri[ëe]le\s+modernisering",
+    ],
+}
+
+INTENTS = ["service-request", "survey", "subscribe", "unsubscribe", "auto-reply", "bounce", "spam", "other"]
+CATEGORIES = ["partnership-building", "sme-engagement", "internationalisation-info", "missions-events", "peer-review",
+              "eccp-forum", "webinars", "complementarities", "eu-funding", "eu-initiatives"]
+
+
+def _compile(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern]]:
+    return [(label, re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE)) for label, pats in table.items()]
+
+
+_INTENT_RES = _compile(INTENT_CUES)
+_NEG_RES = _compile(NEGATIVE_CUES)
+_CATEGORY_RES = _compile(CATEGORY_CUES)
+
+
+def _hits(compiled: list[tuple[str, re.Pattern]], text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for label, rx in compiled:
+        found = []
+        for m in rx.finditer(text):
+            s = m.group(0).strip()
+            if s and s.lower() not in (f.lower() for f in found):
+                found.append(s)
+        if found:
+            out[label] = found
+    return out
+
+
+def intent_hits(text: str) -> dict[str, list[str]]:
+    return _hits(_INTENT_RES, text)
+
+
+def negative_hits(text: str) -> dict[str, list[str]]:
+    return _hits(_NEG_RES, text)
+
+
+def category_hits(text: str) -> dict[str, list[str]]:
+    return _hits(_CATEGORY_RES, text)
+
+
+INTENT_CUE_LABELS = [label for label, _ in _INTENT_RES]
+NEG_CUE_LABELS = [label for label, _ in _NEG_RES]
+CATEGORY_CUE_LABELS = [label for label, _ in _CATEGORY_RES]

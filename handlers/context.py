@@ -1,0 +1,38 @@
+"""What handlers need from the outside world, passed in explicitly (and replaced in tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from config.settings import Settings
+from models.db import Database
+
+# A hook runs inside the transaction of a ticket event, so that what it writes (a Slack
+# notification row, say) commits or rolls back together with the event.
+TicketHook = Callable[[Any, str, Any, Any], Awaitable[None]]  # (session, event, ticket, message)
+
+
+def classify_mail(mail, **hints):
+    """The content classifier (issue 3), imported on first use so that start-up stays quick."""
+    from handlers.classify import classify
+
+    return classify(mail, **hints)
+
+
+@dataclass
+class Deps:
+    db: Database
+    settings: Settings
+    classify: Callable[..., Any] = classify_mail
+    ticket_hooks: list[TicketHook] = field(default_factory=list)
+    outbox_wakeup: asyncio.Event | None = None  # set after a commit that queued mail
+
+    async def ticket_event(self, session, event: str, ticket, message=None) -> None:
+        for hook in self.ticket_hooks:
+            await hook(session, event, ticket, message)
+
+    def mail_queued(self) -> None:
+        if self.outbox_wakeup is not None:
+            self.outbox_wakeup.set()

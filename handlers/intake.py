@@ -1,0 +1,281 @@
+"""Every mail becomes one tracked record: parse, de-duplicate, thread, classify, act, commit once.
+
+The same `ingest()` serves the mailbox watcher, `eocic-desk ingest` and `replay`. The
+watcher's cursor is advanced in the transaction that records the mail, and the mail is
+moved in the mailbox only after that commit: a crash anywhere loses nothing, and the
+unique (mailbox, dedup_key) constraint makes a second pass over the same mail a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import traceback
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import acks, bounces, replies
+from handlers.context import Deps
+from handlers.loops import automatic_kind
+from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
+from handlers.tickets import audit, open_ticket, reopen_on_reply
+from models.base import utcnow
+from models.mailbox import MailboxCursor
+from models.partnerships import Contact, contact_by_email, known_partnership_for, partnership_by_acronym
+from models.tickets import Attachment, Message, MessageState, Ticket
+
+log = logging.getLogger(__name__)
+
+TICKET_INTENTS = {"service-request", "survey", "subscribe", "unsubscribe", "other"}
+ACKNOWLEDGED_INTENTS = {"service-request", "survey", "subscribe", "unsubscribe"}
+
+
+@dataclass(frozen=True)
+class CursorPosition:
+    mailbox: str
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a mail came from: `imap:INBOX:42`, a file path, `replay:7`."""
+
+    label: str
+    cursor: CursorPosition | None = None
+
+
+@dataclass
+class IntakeResult:
+    kind: str
+    message_id: int | None = None
+    ticket_ref: str | None = None
+    duplicate: bool = False
+
+    @property
+    def quarantined(self) -> bool:
+        return self.kind == "quarantined"
+
+
+async def ingest(raw: bytes, deps: Deps, source: Source) -> IntakeResult:
+    """Record one raw mail. Never raises for bad content: such mail is quarantined instead."""
+    try:
+        parsed = await asyncio.to_thread(parse_mail, raw)
+    except UnparseableMail as exc:
+        return await quarantine(raw, deps, source, f"unparseable: {exc}")
+    try:
+        async with deps.db.transaction() as session:
+            result = await record(session, parsed, raw, deps, source)
+            await advance_cursor(session, source.cursor)
+        if result.kind == "ticket":
+            deps.mail_queued()
+        return result
+    except IntegrityError:
+        # Another process recorded the same mail between our check and our insert.
+        async with deps.db.transaction() as session:
+            await advance_cursor(session, source.cursor)
+        return IntakeResult(kind="duplicate", duplicate=True)
+    except Exception:
+        log.exception("handling %s failed; quarantining it", source.label)
+        return await quarantine(raw, deps, source, traceback.format_exc(limit=8), parsed=parsed)
+
+
+async def record(
+    session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source
+) -> IntakeResult:
+    """All that a mail causes, written in the caller's transaction."""
+    mailbox = deps.settings.desk_address
+    existing = (
+        await session.exec(
+            select(Message.id).where(Message.mailbox == mailbox, Message.dedup_key == parsed.dedup_key)
+        )
+    ).first()
+    if existing is not None:
+        return IntakeResult(kind="duplicate", message_id=existing, duplicate=True)
+
+    message = _message_row(parsed, raw, mailbox, source)
+    session.add(message)
+    await session.flush()
+    await _store_attachments(session, message, parsed, deps.settings.attachment_max_bytes)
+
+    if parsed.from_addr == deps.settings.desk_address:
+        return await _finish(session, message, "own")
+
+    automatic = automatic_kind(parsed)
+    ticket = await replies.find_ticket(session, parsed)
+    if automatic:
+        kind, reason = automatic
+        message.classification = {"intent": "bounce" if kind == "bounce" else "auto-reply", "reasons": [reason]}
+        if kind == "bounce":
+            await bounces.record_bounce(session, parsed, message)
+        if ticket:
+            message.ticket_id = ticket.id
+        return await _finish(session, message, kind, ticket)
+
+    if ticket:
+        message.ticket_id = ticket.id
+        message.classification = {"intent": "reply", "reasons": ["threaded to " + ticket.ref]}
+        await reopen_on_reply(session, ticket)
+        await _touch_contact(session, parsed.from_addr)
+        await deps.ticket_event(session, "message", ticket, message)
+        return await _finish(session, message, "reply", ticket)
+
+    known = await known_partnership_for(session, parsed.from_addr)
+    verdict = deps.classify(parsed, known_partnership=known)
+    message.classification = verdict.to_dict()
+    if verdict.intent == "bounce":
+        await bounces.record_bounce(session, parsed, message)
+    if verdict.intent not in TICKET_INTENTS:
+        return await _finish(session, message, verdict.intent)
+
+    partnership = await partnership_by_acronym(session, verdict.partnership)
+    contact = await _touch_contact(session, parsed.from_addr, parsed.from_name, partnership)
+    ticket = await open_ticket(
+        session,
+        subject=parsed.subject or "(no subject)",
+        requester=contact,
+        requester_email=parsed.from_addr,
+        intent=verdict.intent,
+        category=verdict.category,
+        partnership_id=partnership.id if partnership else None,
+        language=verdict.language,
+        needs_review=verdict.needs_review,
+        confidence=verdict.confidence,
+        reasons=verdict.reasons,
+    )
+    message.ticket_id = ticket.id
+    if verdict.intent in ACKNOWLEDGED_INTENTS:
+        await acks.acknowledge(session, ticket, parsed, deps.settings)
+    await deps.ticket_event(session, "opened", ticket, message)
+    return await _finish(session, message, "ticket", ticket)
+
+
+async def _finish(session: AsyncSession, message: Message, kind: str, ticket: Ticket | None = None) -> IntakeResult:
+    message.kind = kind
+    session.add(message)
+    await session.flush()
+    return IntakeResult(kind=kind, message_id=message.id, ticket_ref=ticket.ref if ticket else None)
+
+
+def _message_row(parsed: ParsedMail, raw: bytes, mailbox: str, source: Source) -> Message:
+    return Message(
+        mailbox=mailbox,
+        dedup_key=parsed.dedup_key,
+        direction="in",
+        message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        references=" ".join(parsed.references),
+        from_addr=parsed.from_addr,
+        from_name=parsed.from_name[:300],
+        to=parsed.to,
+        cc=parsed.cc,
+        date=parsed.date,
+        subject=parsed.subject[:998],
+        text=parsed.text,
+        html=parsed.html,
+        raw=raw,
+        raw_size=len(raw),
+        source=source.label[:300],
+    )
+
+
+async def _store_attachments(session: AsyncSession, message: Message, parsed: ParsedMail, cap: int) -> None:
+    for att in parsed.attachments:
+        omitted = att.size > cap
+        session.add(
+            Attachment(
+                message_id=message.id,
+                filename=att.filename[:500],
+                content_type=att.content_type[:200],
+                size=att.size,
+                content=None if omitted else att.payload,
+                omitted=omitted,
+            )
+        )
+
+
+async def _touch_contact(session: AsyncSession, address: str, name: str = "", partnership=None) -> Contact | None:
+    if not address:
+        return None
+    contact = await contact_by_email(session, address)
+    if contact is None:
+        contact = Contact(email=address, name=name[:300], partnership_id=partnership.id if partnership else None)
+    elif partnership and not contact.partnership_id:
+        contact.partnership_id = partnership.id
+    contact.last_contact_at = utcnow()
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def advance_cursor(session: AsyncSession, cursor: CursorPosition | None) -> None:
+    if cursor is None:
+        return
+    row = (
+        await session.exec(
+            select(MailboxCursor).where(
+                MailboxCursor.mailbox == cursor.mailbox,
+                MailboxCursor.folder == cursor.folder,
+                MailboxCursor.uidvalidity == cursor.uidvalidity,
+            )
+        )
+    ).first()
+    if row is None:
+        row = MailboxCursor(mailbox=cursor.mailbox, folder=cursor.folder, uidvalidity=cursor.uidvalidity)
+    if cursor.uid > row.last_uid:
+        row.last_uid = cursor.uid
+        row.updated_at = utcnow()
+    session.add(row)
+
+
+async def quarantine(
+    raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None = None
+) -> IntakeResult:
+    """Keep the raw mail, with why it failed, so that `replay` can retry it later."""
+    dedup_key = parsed.dedup_key if parsed else f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    async with deps.db.transaction() as session:
+        existing = (
+            await session.exec(
+                select(Message).where(Message.mailbox == deps.settings.desk_address, Message.dedup_key == dedup_key)
+            )
+        ).first()
+        if existing is None:
+            existing = Message(
+                mailbox=deps.settings.desk_address,
+                dedup_key=dedup_key,
+                state=MessageState.quarantined,
+                kind="quarantined",
+                subject=(parsed.subject if parsed else "")[:998],
+                from_addr=parsed.from_addr if parsed else "",
+                raw=raw,
+                raw_size=len(raw),
+                error=error,
+                source=source.label[:300],
+            )
+            session.add(existing)
+            await session.flush()
+            await audit(session, "desk", "message.quarantined", None, message=existing.id, error=error[-500:])
+        await advance_cursor(session, source.cursor)
+    log.warning("quarantined %s as message %s: %s", source.label, existing.id, error.splitlines()[-1:])
+    return IntakeResult(kind="quarantined", message_id=existing.id)
+
+
+async def replay(message_id: int, deps: Deps) -> IntakeResult:
+    """Retry a quarantined mail: on success its record replaces the quarantined one."""
+    async with deps.db.session() as session:
+        message = await session.get(Message, message_id)
+    if message is None or message.state is not MessageState.quarantined:
+        raise LookupError(f"message {message_id} is not in quarantine (see `eocic-desk quarantine`)")
+    raw = message.raw or b""
+    parsed = await asyncio.to_thread(parse_mail, raw)  # raises UnparseableMail: still broken
+    async with deps.db.transaction() as session:
+        await session.delete(await session.get(Message, message_id))
+        await session.flush()
+        result = await record(session, parsed, raw, deps, Source(label=f"replay:{message_id}"))
+        await audit(session, "cli", "message.replayed", None, quarantined=message_id, now=result.message_id)
+    return result

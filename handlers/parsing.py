@@ -1,0 +1,238 @@
+"""Turn raw RFC 5322 bytes into a `ParsedMail`: headers, best text, sanitised HTML, attachments.
+
+Parsing never raises for content problems: broken headers, unknown charsets and bad
+transfer encodings are decoded with fallbacks and listed in `defects`. Only bytes that
+are not a mail at all raise `UnparseableMail`, and intake quarantines those.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import Message
+
+import nh3
+from inscriptis import get_text
+
+_FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+_MSGID_RE = re.compile(r"<[^<>\s]+>")
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
+
+
+class UnparseableMail(ValueError):
+    """The bytes do not form a mail we can read; intake stores and quarantines them."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    payload: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.payload)
+
+
+@dataclass
+class ParsedMail:
+    message_id: str | None
+    in_reply_to: str | None
+    references: list[str]
+    subject: str
+    from_addr: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    date: datetime | None
+    headers: dict[str, list[str]]
+    text: str
+    html: str | None
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    content_type: str = "text/plain"
+    raw_sha256: str = ""
+    reply_to: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def dedup_key(self) -> str:
+        """Message-ID when present, else a hash of the raw bytes (same mail, same key)."""
+        return self.message_id or f"sha256:{self.raw_sha256}"
+
+
+def parse_mail(raw: bytes) -> ParsedMail:
+    if not raw or not raw.strip():
+        raise UnparseableMail("empty message")
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception as exc:  # the stdlib parser is lenient; this is truly broken input
+        raise UnparseableMail(f"email parser failed: {exc!r}") from exc
+    if not msg.keys():
+        raise UnparseableMail("no headers found")
+
+    defects = [type(d).__name__ for d in msg.defects]
+    headers = _headers(msg, defects)
+    first = lambda name: (headers.get(name) or [None])[0]  # noqa: E731
+    from_name, from_addr = _first_address(first("from"))
+    text, html, attachments = _bodies(msg, defects)
+    return ParsedMail(
+        message_id=_first_msgid(first("message-id")),
+        in_reply_to=_first_msgid(first("in-reply-to")),
+        references=_MSGID_RE.findall(" ".join(headers.get("references", []))),
+        subject=_one_line(first("subject") or ""),
+        from_addr=from_addr,
+        from_name=from_name,
+        to=_addresses(headers.get("to", [])),
+        cc=_addresses(headers.get("cc", [])),
+        date=_date(first("date")),
+        headers=headers,
+        text=text,
+        html=html,
+        attachments=attachments,
+        defects=defects,
+        content_type=msg.get_content_type(),
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+        reply_to=_first_address(first("reply-to"))[1] or None,
+    )
+
+
+def _headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, raw_value in msg.raw_items():
+        try:
+            value = str(msg.policy.header_fetch_parse(name, raw_value))
+        except Exception:  # a header the modern policy cannot parse: keep its raw text
+            defects.append(f"bad-header:{name}")
+            value = str(raw_value)
+        out.setdefault(name.lower(), []).append(value.strip())
+    return out
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _first_msgid(value: str | None) -> str | None:
+    if not value:
+        return None
+    found = _MSGID_RE.search(value)
+    if found:
+        return found.group(0)
+    value = value.strip()
+    return f"<{value}>" if value and " " not in value else None
+
+
+def _first_address(value: str | None) -> tuple[str, str]:
+    if not value:
+        return "", ""
+    name, addr = email.utils.parseaddr(value)
+    return _one_line(name), addr.strip().lower()
+
+
+def _addresses(values: list[str]) -> list[str]:
+    return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def decode_part(part: Message) -> str:
+    """Text of a part, trying the declared charset, then common fallbacks."""
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = str(part.get_payload()).encode("utf-8", "replace")
+    declared = part.get_content_charset()
+    for charset in ((declared,) if declared else ()) + _FALLBACK_CHARSETS:
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("utf-8", "replace")
+
+
+def html_to_text(html: str) -> str:
+    return get_text(html).strip()
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(html, tags=_ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
+
+
+def _bodies(msg: Message, defects: list[str]) -> tuple[str, str | None, list[Attachment]]:
+    plain: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = []
+    for part in _leaf_parts(msg):
+        ctype = part.get_content_type()
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
+        if is_body_text:
+            try:
+                content = decode_part(part)
+            except Exception as exc:
+                defects.append(f"undecodable-part:{exc!r}")
+                continue
+            if ctype == "text/plain" and plain is None:
+                plain = content
+            elif ctype == "text/html" and html is None:
+                html = content
+            continue
+        attachments.append(Attachment(filename or _default_name(ctype), ctype, _payload_bytes(part)))
+    text = plain if plain and plain.strip() else (html_to_text(html) if html else "")
+    return text.replace("\r\n", "\n"), sanitise_html(html) if html else None, attachments
+
+
+def _leaf_parts(part: Message):
+    """Leaves of the MIME tree; an attached message (message/rfc822) is one leaf, not opened."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        yield part
+        return
+    for sub in part.get_payload():
+        if isinstance(sub, Message):
+            yield from _leaf_parts(sub)
+
+
+def _filename(part: Message) -> str:
+    try:
+        return part.get_filename() or ""
+    except Exception:
+        return ""
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if payload is None:  # message/rfc822 and friends: keep their serialised form
+        try:
+            inner = part.get_payload()
+            payload = (inner[0] if isinstance(inner, list) and inner else part).as_bytes()
+        except Exception:
+            payload = str(part.get_payload()).encode("utf-8", "replace")
+    return payload
+
+
+def _default_name(ctype: str) -> str:
+    return {"message/delivery-status": "delivery-status.txt", "message/rfc822": "message.eml",
+            "text/rfc822-headers": "headers.txt", "text/calendar": "invite.ics"}.get(ctype, "attachment.bin")

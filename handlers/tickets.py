@@ -1,0 +1,146 @@
+"""What can happen to a ticket. Every change is one function, used by mail intake, Slack and the CLI."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.audit import AuditEntry
+from models.base import utcnow
+from models.partnerships import Contact, Partnership
+from models.tickets import Message, Ticket, TicketStatus
+
+REF_PREFIX = "EOCIC-"
+REF_RE = re.compile(r"\[?\b(EOCIC-\d{5,})\b\]?", re.I)
+
+
+class TicketNotFound(LookupError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"there is no ticket {ref!r}; references look like {REF_PREFIX}00042")
+        self.ref = ref
+
+
+def ref_for(ticket_id: int) -> str:
+    return f"{REF_PREFIX}{ticket_id:05d}"
+
+
+def normalise_ref(text: str) -> str:
+    """'eocic-42', '42' and '[EOCIC-00042]' all name ticket EOCIC-00042."""
+    text = text.strip().strip("[]").upper()
+    number = text.removeprefix(REF_PREFIX)
+    return ref_for(int(number)) if number.isdigit() else text
+
+
+def refs_in(subject: str) -> list[str]:
+    return [normalise_ref(m) for m in REF_RE.findall(subject)]
+
+
+async def get_ticket(session: AsyncSession, ref: str) -> Ticket:
+    ticket = (await session.exec(select(Ticket).where(Ticket.ref == normalise_ref(ref)))).first()
+    if ticket is None:
+        raise TicketNotFound(ref)
+    return ticket
+
+
+async def audit(session: AsyncSession, actor: str, action: str, ticket: Ticket | None = None, **detail) -> None:
+    session.add(AuditEntry(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail))
+
+
+async def open_ticket(
+    session: AsyncSession,
+    *,
+    subject: str,
+    requester: Contact | None,
+    requester_email: str,
+    intent: str,
+    category: str | None,
+    partnership_id: int | None,
+    language: str | None,
+    needs_review: bool = False,
+    confidence: dict | None = None,
+    reasons: list[str] | None = None,
+    actor: str = "desk",
+) -> Ticket:
+    ticket = Ticket(
+        subject=subject[:998],
+        requester_id=requester.id if requester else None,
+        requester_email=requester_email,
+        intent=intent,
+        category=category,
+        partnership_id=partnership_id,
+        language=language,
+        needs_review=needs_review,
+        confidence=confidence or {},
+        reasons=reasons or [],
+    )
+    session.add(ticket)
+    await session.flush()
+    ticket.ref = ref_for(ticket.id)
+    await audit(session, actor, "ticket.opened", ticket, intent=intent, category=category)
+    return ticket
+
+
+async def reopen_on_reply(session: AsyncSession, ticket: Ticket, actor: str = "desk") -> None:
+    """A reply from outside brings a waiting or closed ticket back to the advisers."""
+    if ticket.status in (TicketStatus.waiting, TicketStatus.closed):
+        previous = ticket.status
+        ticket.status = TicketStatus.open
+        ticket.closed_at = None
+        ticket.updated_at = utcnow()
+        session.add(ticket)
+        await audit(session, actor, "ticket.reopened", ticket, previous=previous.value, why="reply received")
+
+
+async def set_status(session: AsyncSession, ticket: Ticket, status: TicketStatus, actor: str) -> None:
+    previous = ticket.status
+    ticket.status = status
+    ticket.updated_at = utcnow()
+    ticket.closed_at = utcnow() if status is TicketStatus.closed else None
+    session.add(ticket)
+    await audit(session, actor, f"ticket.{status.value}", ticket, previous=previous.value)
+
+
+async def partnership_acronym(session: AsyncSession, partnership_id: int | None) -> str | None:
+    if partnership_id is None:
+        return None
+    return (await session.exec(select(Partnership.acronym).where(Partnership.id == partnership_id))).first()
+
+
+async def messages_of(session: AsyncSession, ticket: Ticket) -> list[Message]:
+    rows = await session.exec(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
+    return list(rows)
+
+
+async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
+    """A ticket as plain data (the CLI's --json, Slack cards, exports)."""
+    data = {
+        "ref": ticket.ref,
+        "status": ticket.status.value,
+        "intent": ticket.intent,
+        "category": ticket.category,
+        "partnership": await partnership_acronym(session, ticket.partnership_id),
+        "sender": ticket.requester_email,
+        "subject": ticket.subject,
+        "language": ticket.language,
+        "assignee": ticket.assignee,
+        "needs_review": ticket.needs_review,
+        "reasons": ticket.reasons,
+        "created_at": ticket.received_at.isoformat(),
+        "first_response_at": ticket.first_response_at.isoformat() if ticket.first_response_at else None,
+        "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+    }
+    messages = await messages_of(session, ticket)
+    data["messages"] = (
+        [
+            {
+                "id": m.id, "direction": m.direction, "kind": m.kind, "from": m.from_addr, "subject": m.subject,
+                "date": (m.date or m.received_at).isoformat(), "message_id": m.message_id,
+            }
+            for m in messages
+        ]
+        if with_messages
+        else len(messages)
+    )
+    return data

@@ -1,0 +1,36 @@
+"""Alembic environment: the URL comes from the desk's settings (or -x url=…), the schema from models."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table)
+from models.db import sync_url
+
+config = context.config
+url = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
+if not url:
+    from config.settings import load_settings
+
+    url = load_settings().db_url
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations() -> None:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

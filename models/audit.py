@@ -1,0 +1,18 @@
+"""Who did what, when: one row per action of a person or of the desk itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import json_dict, when
+
+
+class AuditEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = when(default_now=True, index=True)
+    actor: str = Field(max_length=120, description="desk, cli, slack:U123, …")
+    action: str = Field(max_length=64, index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    detail: dict = json_dict()

@@ -1,0 +1,36 @@
+"""Every outgoing mail is a row first, written in the transaction of the decision that caused it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlmodel import Field, SQLModel
+
+from models.base import blob, json_list, long_text, when
+
+
+class OutboxState(str, Enum):
+    pending = "pending"
+    sending = "sending"  # handed to SMTP; a crash here leaves it in doubt and it is retried
+    sent = "sent"
+    failed = "failed"  # permanent refusal, or out of attempts
+    cancelled = "cancelled"
+
+
+class OutboxMail(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300, description="idempotency key: one row per logical send")
+    kind: str = Field(max_length=32, index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: str = Field(max_length=998, description="our Message-ID, the same on every retry")
+    mail_from: str = Field(max_length=320)
+    recipient: str = Field(max_length=320, index=True)
+    rcpt_to: list[str] = json_list()
+    raw: bytes | None = blob()
+    state: OutboxState = Field(default=OutboxState.pending, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = when(default_now=True, index=True)
+    last_error: str | None = long_text()
+    created_at: datetime = when(default_now=True, index=True)
+    sent_at: datetime | None = when()

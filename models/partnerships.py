@@ -1,0 +1,124 @@
+"""Partnerships (ESCPs), their member cluster organisations, and the people we write to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel, func, select
+
+from models.base import json_list, when
+
+
+class Partnership(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    acronym: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(default="", max_length=300)
+    type: str = Field(max_length=16, description="ESCP-4i or ESCP-S3")
+    strand: str | None = Field(default=None, max_length=32)
+    sectors: list[str] = json_list()
+    target_countries: list[str] = json_list()
+    aliases: list[str] = json_list()
+    domains: list[str] = json_list()
+    created_at: datetime = when(default_now=True)
+    updated_at: datetime = when(default_now=True)
+
+
+class Member(SQLModel, table=True):
+    """A cluster organisation taking part in a partnership."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    name: str = Field(max_length=300)
+    country: str | None = Field(default=None, max_length=8)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=320)
+    name: str = Field(default="", max_length=300)
+    organisation: str = Field(default="", max_length=300)
+    country: str | None = Field(default=None, max_length=8)
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id", index=True)
+    role: str | None = Field(default=None, max_length=32, description="respondent, fallback, …")
+    language: str | None = Field(default=None, max_length=8)
+    consent_source: str | None = Field(default=None, max_length=120)
+    consent_at: datetime | None = when()
+    failing: bool = Field(default=False, description="mail to this address bounced")
+    failing_reason: str | None = Field(default=None, max_length=500)
+    soft_bounces: int = 0
+    erased_at: datetime | None = when()
+    created_at: datetime = when(default_now=True)
+    last_contact_at: datetime | None = when()
+
+
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "yahoo.fr",
+    "icloud.com", "me.com", "gmx.de", "gmx.net", "web.de", "orange.fr", "free.fr", "libero.it", "wp.pl",
+    "o2.pl", "interia.pl", "sapo.pt", "protonmail.com", "proton.me", "aol.com", "mail.com",
+})
+
+
+async def contact_by_email(session, address: str) -> Contact | None:
+    return (await session.exec(select(Contact).where(Contact.email == address.lower()))).first()
+
+
+async def known_partnership_for(session, address: str) -> str | None:
+    """What earlier mail established: the sender's own partnership, else that of their organisation's domain."""
+    contact = await contact_by_email(session, address)
+    if contact and contact.partnership_id:
+        return (await session.exec(select(Partnership.acronym).where(Partnership.id == contact.partnership_id))).first()
+    domain = address.lower().rpartition("@")[2]
+    if not domain or domain in PUBLIC_MAIL_DOMAINS:
+        return None
+    row = (
+        await session.exec(
+            select(Partnership.acronym, func.count(Contact.id).label("n"))
+            .join(Contact, Contact.partnership_id == Partnership.id)
+            .where(Contact.email.like(f"%@{domain}"))
+            .group_by(Partnership.acronym)
+            .order_by(func.count(Contact.id).desc())
+        )
+    ).first()
+    return row[0] if row else None
+
+
+async def partnership_by_acronym(session, acronym: str | None) -> Partnership | None:
+    if not acronym:
+        return None
+    return (await session.exec(select(Partnership).where(Partnership.acronym == acronym))).first()
+
+
+async def seed_registry(session, registry) -> int:
+    """Add the partnerships, members and contacts of the registry file that the database lacks.
+
+    Rows that exist are left alone: once seeded, the registry is edited by staff in the database.
+    Returns how many partnerships were added.
+    """
+    from datetime import datetime, timezone
+
+    count = 0
+    for entry in registry.partnerships:
+        if await partnership_by_acronym(session, entry.acronym) is not None:
+            continue
+        row = Partnership(
+            acronym=entry.acronym, name=entry.name, type=entry.type, strand=entry.strand,
+            sectors=list(entry.sectors), target_countries=list(entry.target_countries),
+            aliases=list(entry.aliases), domains=list(entry.domains),
+        )
+        session.add(row)
+        await session.flush()
+        for member in entry.members:
+            session.add(Member(partnership_id=row.id, name=member.name, country=member.country))
+        for person in entry.contacts:
+            if await contact_by_email(session, person.email) is None:
+                session.add(
+                    Contact(
+                        email=person.email.lower(), name=person.name, organisation=person.organisation,
+                        country=person.country, partnership_id=row.id, role=person.role,
+                        consent_source=person.consent.source,
+                        consent_at=datetime.fromisoformat(person.consent.at).replace(tzinfo=timezone.utc),
+                    )
+                )
+        count += 1
+    await session.flush()
+    return count
