@@ -45,6 +45,7 @@ async def open_desk(settings: Settings, *, seed: bool = True) -> Desk:
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
     from bot.mailbox import MailboxWatcher
     from bot.outbox import OutboxSender
+    from bot.scheduler import create_scheduler
     from bot.standins import start_imap_standin, start_smtp_catcher
     from bot.web import start_http
 
@@ -71,6 +72,11 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
         desk.components.update(outbox=outbox, watcher=watcher)
+        scheduler = create_scheduler(desk)
+        desk.components["scheduler"] = scheduler
+        # Features add their recurring jobs here: register_jobs(scheduler, desk).
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
         runner = await start_http(desk)
         stack.push_async_callback(runner.cleanup)
         tasks = [

@@ -1,0 +1,45 @@
+"""The timetable: APScheduler 3.x with its job store in our own database.
+
+The scheduler only decides *when*. Jobs are module-level functions that take ids only; they
+fetch the running desk with `current_desk()` and call handlers, which write outbox rows with
+idempotency keys — so a job that runs twice (a restart, a misfire catch-up) sends nothing twice.
+Job ids are stable and added with `replace_existing`, so restarts never add copies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from models.db import sync_url
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {
+    "coalesce": True,  # several missed runs of a job run once
+    "misfire_grace_time": 7 * 24 * 3600,  # a run missed during downtime still runs when we are back
+    "max_instances": 1,
+}
+_desk: Any = None
+
+
+def current_desk() -> Any:
+    """The running desk, for job functions (they receive only ids)."""
+    if _desk is None:
+        raise RuntimeError("no desk is running")
+    return _desk
+
+
+def create_scheduler(desk, *, timezone: str = "Europe/Brussels") -> AsyncIOScheduler:
+    global _desk
+    _desk = desk
+    store = SQLAlchemyJobStore(url=sync_url(desk.settings.db_url), tablename="apscheduler_jobs")
+    return AsyncIOScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=timezone)
+
+
+def schedule(scheduler: AsyncIOScheduler, job_id: str, func: Callable, trigger: str, **kwargs) -> None:
+    """Add or replace the job `job_id` (stable ids: restarts never add copies)."""
+    scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **kwargs)

@@ -1,0 +1,94 @@
+"""The `/eocic` command language, independent of Slack: parse a line, check the caller, run a subcommand.
+
+Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys,
+lists, …); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
+(bot/slack.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the edge renders.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from handlers.context import Deps
+
+
+class UsageError(ValueError):
+    """A wrong or missing argument; the message says what and `dispatch` adds the usage line."""
+
+
+@dataclass
+class Caller:
+    user_id: str
+    user_name: str = ""
+    channel_id: str | None = None
+    trigger_id: str | None = None  # lets a subcommand open a modal
+
+    @property
+    def actor(self) -> str:
+        return f"slack:{self.user_id}"
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict] | None = None
+    public: bool = False  # False: only the caller sees it
+    modal: dict | None = None  # a view to open with the caller's trigger_id
+    data: Any = None  # structured result, for tests and other edges
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content) to upload
+
+
+Handler = Callable[[Deps, Caller, list[str]], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    summary: str
+    handler: Handler
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, handler)
+        return handler
+
+    return register
+
+
+def help_text() -> str:
+    lines = ["*/eocic* commands:"]
+    lines += [f"• `/eocic {c.usage}` — {c.summary}" for c in sorted(SUBCOMMANDS.values(), key=lambda c: c.name)]
+    return "\n".join(lines)
+
+
+def is_staff(deps: Deps, user_id: str) -> bool:
+    staff = getattr(deps.settings, "staff", None) or []
+    return user_id in staff
+
+
+async def dispatch(deps: Deps, caller: Caller, text: str) -> Reply:
+    try:
+        words = shlex.split(text.strip())
+    except ValueError as exc:
+        return Reply(f"I could not read that command ({exc}). Close your quotes, e.g. `/eocic note EOCIC-00042 \"text\"`.")
+    if not words or words[0] in {"help", "-h", "--help"}:
+        return Reply(help_text())
+    name, args = words[0].lower(), words[1:]
+    command = SUBCOMMANDS.get(name)
+    if command is None:
+        return Reply(f"`{name}` is not an /eocic command.\n{help_text()}")
+    if not is_staff(deps, caller.user_id):
+        return Reply("Sorry, only EOCIC staff can use /eocic. Ask an administrator to add you to EOCIC_STAFF.")
+    try:
+        return await command.handler(deps, caller, args)
+    except UsageError as exc:
+        return Reply(f"{exc}\nUsage: `/eocic {command.usage}`")
+    except LookupError as exc:  # unknown ticket, campaign, partnership, …
+        return Reply(f"{exc.args[0] if exc.args else exc}\nUsage: `/eocic {command.usage}`")
