@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "mail.log", "apscheduler"):  # library chatter, not the desk's own log
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         result = args.func(settings, args)
         return asyncio.run(result) if asyncio.iscoroutine(result) else result
