@@ -68,6 +68,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
                 standin.host, standin.port, standin.user,
             )
         desk.settings = desk.deps.settings = settings
+        await asyncio.to_thread(_warm_up_classifier)
         outbox = OutboxSender(desk.db, settings)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
@@ -75,6 +76,8 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         scheduler = create_scheduler(desk)
         desk.components["scheduler"] = scheduler
         # Features add their recurring jobs here: register_jobs(scheduler, desk).
+        from bot.survey_jobs import register_jobs as register_survey_jobs  # survey timetable (issue 5)
+        register_survey_jobs(scheduler, desk)
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
         runner = await start_http(desk)
@@ -91,6 +94,14 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         await asyncio.gather(*tasks, return_exceptions=True)
     await desk.db.dispose()
     return desk
+
+
+def _warm_up_classifier() -> None:
+    """Load the classifier's model now, so that the first mail is not the one that waits for it."""
+    from handlers.classify import classify
+    from handlers.parsing import parse_mail
+
+    classify(parse_mail(b"From: warm-up@localhost\r\nSubject: warm-up\r\n\r\nhello\r\n"))
 
 
 def _with(settings: Settings, **changes) -> Settings:
