@@ -20,7 +20,7 @@ def _mail_sources(paths: list[str]):
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".eml", ".msg", ""}):
+            for child in sorted(p for p in path.rglob("*.eml") if p.is_file()):
                 yield str(child), child.read_bytes()
         elif path.suffix.lower() in {".mbox", ".mbx"} or _looks_like_mbox(path):
             for index, msg in enumerate(mailbox.mbox(str(path), create=False)):
@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.set_defaults(func=cmd_classify)
+    __import__("bot.cli_surveys").cli_surveys.register(sub)  # eocic-desk survey … (issue 5)
+    __import__("bot.cli_lists").cli_lists.register(sub)  # eocic-desk list|webinar|announce|person (issue 6)
     return parser
 
 

@@ -1,0 +1,62 @@
+"""The schema: migrations match the models on SQLite and PostgreSQL, and de-duplication holds on both."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel, select
+
+import models  # noqa: F401  (every table)
+from bot.runtime import open_desk
+from config.settings import load_settings
+from handlers.intake import Source, ingest
+from models import migrate
+from models.db import sync_url
+from models.tickets import Message, Ticket
+from tests.desk import count
+from tests.test_intake import mail
+
+
+def _schema_diff(url: str) -> list:
+    migrate.upgrade(url)
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+    return [d for d in diff if not _is_scheduler_table(d)]
+
+
+def _is_scheduler_table(diff) -> bool:
+    """APScheduler creates and owns its job table; it is not one of our models."""
+    return "apscheduler_jobs" in repr(diff)
+
+
+def test_migrations_create_exactly_the_models_on_sqlite(tmp_path):
+    assert _schema_diff(f"sqlite:///{tmp_path / 'schema.sqlite3'}") == []
+
+
+@pytest.mark.postgres
+def test_migrations_create_exactly_the_models_on_postgresql(postgres_db_url):
+    assert _schema_diff(postgres_db_url) == []
+
+
+@pytest.mark.postgres
+async def test_same_mail_twice_at_once_is_recorded_once_on_postgresql(postgres_db_url, tmp_path):
+    settings = load_settings(data_dir=tmp_path, database_url=postgres_db_url)
+    desk = await open_desk(settings)
+    raw = mail(message_id="<twice@inovcluster.example>")
+    results = await asyncio.gather(*(ingest(raw, desk.deps, Source(f"race-{i}")) for i in range(4)))
+    assert sorted(r.kind for r in results) == ["duplicate", "duplicate", "duplicate", "ticket"]
+    assert await count(desk.db, Message) == 1
+    assert await count(desk.db, Ticket) == 1
+    async with desk.db.session() as session:
+        ticket = (await session.exec(select(Ticket))).one()
+    assert ticket.ref == "EOCIC-00001"
+    await desk.db.dispose()
