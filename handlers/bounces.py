@@ -27,7 +27,7 @@ async def record_bounce(session: AsyncSession, mail: ParsedMail, message: Messag
         contact.soft_bounces += 0 if permanent else 1
         if permanent or contact.soft_bounces >= SOFT_BOUNCE_LIMIT:
             contact.failing = True
-            contact.failing_reason = f"{'hard' if permanent else 'repeated soft'} bounce, message {message.id}"
+            contact.failing_reason = f"{'hard' if permanent else 'repeated soft'} bounce {mail.message_id or ''}".strip()
         session.add(contact)
         await audit(session, "desk", "address.bounced", None, address=address, permanent=permanent)
     return recipients

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import acks, bounces, replies
+from handlers import acks, bounces, list_mail, replies
 from handlers.context import Deps
 from handlers.loops import automatic_kind
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
@@ -98,13 +98,11 @@ async def record(
     if existing is not None:
         return IntakeResult(kind="duplicate", message_id=existing, duplicate=True)
 
+    # The message row is inserted once, by _finish(), with everything decided about it.
     message = _message_row(parsed, raw, mailbox, source)
-    session.add(message)
-    await session.flush()
-    await _store_attachments(session, message, parsed, deps.settings.attachment_max_bytes)
 
     if parsed.from_addr == deps.settings.desk_address:
-        return await _finish(session, message, "own")
+        return await _finish(session, deps, message, parsed, "own")
 
     automatic = automatic_kind(parsed)
     ticket = await replies.find_ticket(session, parsed)
@@ -115,23 +113,25 @@ async def record(
             await bounces.record_bounce(session, parsed, message)
         if ticket:
             message.ticket_id = ticket.id
-        return await _finish(session, message, kind, ticket)
+        return await _finish(session, deps, message, parsed, kind, ticket)
 
     if ticket:
         message.ticket_id = ticket.id
         message.classification = {"intent": "reply", "reasons": ["threaded to " + ticket.ref]}
         await reopen_on_reply(session, ticket)
         await _touch_contact(session, parsed.from_addr)
-        await deps.ticket_event(session, "message", ticket, message)
-        return await _finish(session, message, "reply", ticket)
+        return await _finish(session, deps, message, parsed, "reply", ticket, event="message")
 
     known = await known_partnership_for(session, parsed.from_addr)
     verdict = deps.classify(parsed, known_partnership=known)
     message.classification = verdict.to_dict()
+    list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # lists (issue 6)
+    if list_kind:
+        return await _finish(session, deps, message, parsed, list_kind)
     if verdict.intent == "bounce":
         await bounces.record_bounce(session, parsed, message)
     if verdict.intent not in TICKET_INTENTS:
-        return await _finish(session, message, verdict.intent)
+        return await _finish(session, deps, message, parsed, verdict.intent)
 
     partnership = await partnership_by_acronym(session, verdict.partnership)
     contact = await _touch_contact(session, parsed.from_addr, parsed.from_name, partnership)
@@ -151,14 +151,26 @@ async def record(
     message.ticket_id = ticket.id
     if verdict.intent in ACKNOWLEDGED_INTENTS:
         await acks.acknowledge(session, ticket, parsed, deps.settings)
-    await deps.ticket_event(session, "opened", ticket, message)
-    return await _finish(session, message, "ticket", ticket)
+    return await _finish(session, deps, message, parsed, "ticket", ticket, event="opened")
 
 
-async def _finish(session: AsyncSession, message: Message, kind: str, ticket: Ticket | None = None) -> IntakeResult:
+async def _finish(
+    session: AsyncSession,
+    deps: Deps,
+    message: Message,
+    parsed: ParsedMail,
+    kind: str,
+    ticket: Ticket | None = None,
+    *,
+    event: str | None = None,
+) -> IntakeResult:
+    """Insert the message row with what was decided, its attachments, then tell the ticket hooks."""
     message.kind = kind
     session.add(message)
     await session.flush()
+    await _store_attachments(session, message, parsed, deps.settings.attachment_max_bytes)
+    if event and ticket:
+        await deps.ticket_event(session, event, ticket, message)
     return IntakeResult(kind=kind, message_id=message.id, ticket_ref=ticket.ref if ticket else None)
 
 
