@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from datetime import timedelta
 
 import aiosmtplib
@@ -48,10 +49,11 @@ def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
 
 
 class OutboxSender:
-    def __init__(self, db: Database, settings: Settings, *, lease_seconds: float = 120.0) -> None:
+    def __init__(self, db: Database, settings: Settings, *, lease_seconds: float | None = None) -> None:
         self.db = db
         self.settings = settings
-        self.lease = timedelta(seconds=lease_seconds)
+        self.lease = timedelta(seconds=lease_seconds or settings.outbox_lease_seconds)
+        self._next_slot = 0.0  # monotonic time of the next send that outbox_rate_per_second allows
         self.wakeup = asyncio.Event()
         self.sent_total = 0
         self.failed_total = 0
@@ -74,6 +76,9 @@ class OutboxSender:
 
     async def send_due(self, batch: int = 200) -> int:
         """One pass: claim due rows and send them over `smtp_connections` connections."""
+        rate = self.settings.outbox_rate_per_second
+        if rate:  # claim no more than can go out well within the lease
+            batch = max(1, min(batch, int(rate * self.lease.total_seconds() / 2)))
         claimed = await self._claim(batch)
         if not claimed:
             return 0
@@ -113,6 +118,7 @@ class OutboxSender:
                     if smtp is None or not smtp.is_connected:
                         smtp = smtp_client(self.settings)
                         await smtp.connect()
+                    await self._throttle()
                     await self._send_one(smtp, row)
                     await self._mark_sent(row)
                     sent += 1
@@ -125,6 +131,17 @@ class OutboxSender:
         finally:
             await _close(smtp)
         return sent
+
+    async def _throttle(self) -> None:
+        """Space sends `1 / outbox_rate_per_second` apart, across all connections."""
+        rate = self.settings.outbox_rate_per_second
+        if not rate:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 1 / rate
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _send_one(self, smtp: aiosmtplib.SMTP, row: OutboxMail) -> None:
         try:

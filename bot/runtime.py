@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 from config.registry import load_registry
 from config.settings import Settings
+from handlers import slack_notify
 from handlers.context import Deps
 from models import migrate
 from models.db import Database
 from models.partnerships import seed_registry
+from handlers.lists import seed_lists
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,10 @@ async def open_desk(settings: Settings, *, seed: bool = True) -> Desk:
     if seed:
         async with db.transaction() as session:
             await seed_registry(session, load_registry())
-    return Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings))
+            await seed_lists(session, settings)  # the standard distribution lists (issue 6)
+    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings))
+    slack_notify.install(desk.deps)  # ticket events write Slack card/thread notices (issue 4)
+    return desk
 
 
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
@@ -78,6 +83,10 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         # Features add their recurring jobs here: register_jobs(scheduler, desk).
         from bot.survey_jobs import register_jobs as register_survey_jobs  # survey timetable (issue 5)
         register_survey_jobs(scheduler, desk)
+        from bot.lists_jobs import register_jobs as register_list_jobs  # announcements, reminders (issue 6)
+        register_list_jobs(scheduler, desk)
+        from bot.slack_app import start_slack  # Slack app, card delivery, morning digest (issue 4)
+        await start_slack(desk, stack, stop)
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
         runner = await start_http(desk)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
 
 from models.db import sync_url
 
@@ -36,8 +37,22 @@ def current_desk() -> Any:
 def create_scheduler(desk, *, timezone: str = "Europe/Brussels") -> AsyncIOScheduler:
     global _desk
     _desk = desk
-    store = SQLAlchemyJobStore(url=sync_url(desk.settings.db_url), tablename="apscheduler_jobs")
+    store = SQLAlchemyJobStore(url=jobstore_url(desk.settings.db_url), tablename="apscheduler_jobs")
     return AsyncIOScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=timezone)
+
+
+def jobstore_url(db_url: str) -> str:
+    """The job store's database: the desk's own, except on SQLite.
+
+    APScheduler 3 writes its store synchronously on the event loop. On SQLite (one lock per file)
+    that write could wait for an open async transaction, which itself waits for the blocked loop:
+    a deadlock until "database is locked". So on SQLite the store gets its own file beside the
+    database; PostgreSQL keeps it in the same database.
+    """
+    url = make_url(sync_url(db_url))
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(url.set(database=str(url.database).removesuffix(".sqlite3") + "-scheduler.sqlite3"))
+    return sync_url(db_url)
 
 
 def schedule(scheduler: AsyncIOScheduler, job_id: str, func: Callable, trigger: str, **kwargs) -> None:

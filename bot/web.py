@@ -18,6 +18,12 @@ def build_app(desk) -> web.Application:
     app[DESK_KEY] = desk
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    from bot.survey_web import add_routes as add_survey_routes  # GET /survey/complete (issue 5)
+    add_survey_routes(app)
+    from bot.lists_web import add_routes as add_list_routes  # /unsubscribe, /subscribe (issue 6)
+    add_list_routes(app)
+    from bot.slack_http import add_slack_routes  # POST /slack/events (issue 4)
+    add_slack_routes(app)
     return app
 
 

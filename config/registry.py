@@ -119,6 +119,8 @@ class Registry:
     _by_key: dict[str, Partnership] = field(default_factory=dict, repr=False)
     _phrases: dict[str, tuple[Partnership, str, str]] = field(default_factory=dict, repr=False)
     _domains: dict[str, Partnership] = field(default_factory=dict, repr=False)
+    _domain_keys: list | None = field(default=None, repr=False)
+    _prefixes: frozenset = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         for p in self.partnerships:
@@ -134,6 +136,7 @@ class Registry:
                 self._phrases.setdefault(squash(m.name), (p, "member", m.name))
             for d in p.domains:
                 self._domains[d.lower()] = p
+        self._prefixes = frozenset(k[:i] for k in self._phrases for i in range(1, len(k) + 1))
 
     # ---------------------------------------------------------------- lookups
     @property
@@ -174,15 +177,24 @@ class Registry:
         labels = [lab for lab in domain.split(".")[:-1] if lab]
         best: Partnership | None = None
         best_len = 0
-        for label in labels:
-            key = squash(label)
+        if self._domain_keys is None:
+            keys = {}
             for p in self.partnerships:
                 if p.strict_case:
                     continue
                 for spelling in (p.acronym, *p.aliases):
                     k = squash(spelling)
-                    if len(k) >= 4 and (key == k or (len(k) >= 5 and k in key)) and len(k) > best_len:
-                        best, best_len = p, len(k)
+                    if len(k) >= 4:
+                        keys.setdefault(k, p)
+            self._domain_keys = sorted(keys.items(), key=lambda kv: -len(kv[0]))
+        for label in labels:
+            key = squash(label)
+            for k, p in self._domain_keys:
+                if len(k) <= best_len:
+                    break
+                if key == k or (len(k) >= 5 and k in key):
+                    best, best_len = p, len(k)
+                    break
         return best
 
     def by_contact_email(self, addr: str | None) -> Partnership | None:
@@ -206,6 +218,7 @@ class Registry:
         i = 0
         n = len(tokens)
         phrases = self._phrases
+        prefixes = self._prefixes
         while i < n:
             found = None
             key = ""
@@ -213,7 +226,7 @@ class Registry:
                 if j > i and tokens[j][1] - tokens[j - 1][2] > 3:   # too far apart to be one name
                     break
                 key += folded[j]
-                if len(key) > 40:
+                if key not in prefixes:
                     break
                 hit = phrases.get(key)
                 if hit is not None:

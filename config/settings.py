@@ -6,12 +6,14 @@ setting and what it expects, so that start-up stops with one clear line.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Security(str, Enum):
@@ -100,6 +102,70 @@ class Settings(BaseSettings):
                 value = value.get_secret_value()
             if not value:
                 raise SettingsError(f"EOCIC_{name.upper()} is required for this command but is not set")
+
+    # --- Slack (issue 4). Slack's own names are unprefixed: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
+    # SLACK_APP_TOKEN. Without a bot token the desk runs without Slack.
+    slack_bot_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "EOCIC_SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "EOCIC_SLACK_SIGNING_SECRET", "slack_signing_secret"),
+    )
+    slack_app_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("SLACK_APP_TOKEN", "EOCIC_SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_triage_channel: str = ""  # channel id (C…) where ticket cards and the morning digest go
+    slack_api_url: str = "https://slack.com/api/"  # Web API base URL (tests, proxies)
+    staff: Annotated[list[str], NoDecode] = Field(default_factory=list)  # Slack user ids (U…) and/or user groups (S…)
+    first_response_days: int = Field(default=2, ge=1, le=30)  # working days, Mon–Fri, Europe/Brussels
+    slack_digest_at: str = "08:30"  # Brussels time of the morning digest, Monday to Friday
+    slack_messages_per_second: float = Field(default=1.0, gt=0)  # per channel
+
+    @field_validator("staff", mode="before")
+    @classmethod
+    def _staff(cls, value):
+        if isinstance(value, str):
+            value = value.replace(";", ",").split(",")
+        ids = [str(v).strip().lstrip("@") for v in value or [] if str(v).strip()]
+        bad = [v for v in ids if not re.fullmatch(r"[UWS][A-Z0-9]+", v)]
+        if bad:
+            raise ValueError(f"expected Slack user ids (U…, W…) or user group ids (S…), comma-separated; not {bad}")
+        return ids
+
+    @field_validator("slack_digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("expected a time of day like 08:30")
+        return value.strip()
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected a URL like https://slack.com/api/")
+        return value.rstrip("/") + "/"
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token.get_secret_value())
+
+    # ---- progress surveys (issue 5: handlers/surveys.py, bot/survey_jobs.py) ----
+    survey_timezone: str = "Europe/Brussels"  # default zone of a campaign's dates and window
+    survey_window: str = "mon-fri 09:00-18:00"  # when reminders may go, or "always"
+    survey_sync_seconds: float = Field(default=5.0, gt=0)  # how soon the bot picks up a new campaign
+    survey_daily_status_time: str = "09:00"  # daily status line, campaign time zone
+    limesurvey_url: str = ""  # …/index.php/admin/remotecontrol; empty: no LimeSurvey sync
+    limesurvey_user: str = ""
+    limesurvey_password: SecretStr = SecretStr("")
+
+    # --- Distribution lists, webinars, newsletters (issue 6) --------------------------------
+    lists_domain: str = Field(default="lists.eocic.example", description="List-Id domain: <escp-4i.lists.eocic…>")
+    outbox_rate_per_second: float = Field(default=0.0, ge=0, description="throttle for all outgoing mail; 0 = unlimited")
+    outbox_lease_seconds: float = Field(default=120.0, gt=0, description="how long a claimed outbox row is held before retry")
+    webinar_reminders: str = Field(default="7d,1d", description="reminder offsets before a webinar: 7d, 1d, 2h, 30m")
+    webinar_timezone: str = Field(default="Europe/Brussels", description="time zone of webinar times given without one")
 
 
 def load_settings(**overrides) -> Settings:

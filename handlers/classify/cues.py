@@ -78,13 +78,17 @@ INTENT_CUES: dict[str, list[str]] = {
         r"postfach\s+(?:ist\s+)?voll", r"konto\s+wird\s+gesperrt", r"gewinn(?:er|spiel)", r"rechnung\s+(?:offen|[üu]berf[äa]llig)", r"sonderangebot",
         r"casella\s+(?:di\s+posta\s+)?piena", r"offerta\s+(?:speciale|imperdibile)", r"hai\s+vinto", r"fattura\s+(?:scaduta|insoluta)",
         r"caixa\s+de\s+correio\s+(?:est[áa]\s+)?cheia", r"oferta\s+imperd[íi]vel", r"fatura\s+(?:em\s+atraso|vencida)",
+        r"shortlisted", r"(?:participation|evaluation|registration|listing)\s+fee", r"speaker\s+package", r"attendees?\s+list", r"verified\s+contacts", r"total\s+records",
+        r"(?:acquir|purchas|buy)\w*\s+(?:the\s+)?(?:attendee|contact|email)\s+list", r"guest\s+post", r"sponsored\s+(?:post|article)", r"(?:page|p[áa]gina)s?\s+web\s+(?:modernas|profesionales)",
+        r"web\s+design", r"dise[ñn]o\s+web", r"refinanc", r"reply\s+yes",
         r"skrzynka\s+(?:pocztowa\s+)?(?:jest\s+)?pe[łl]na", r"wygra[łl]", r"faktura\s+(?:zaleg|nieop[łl]acon)", r"promocj",
     ],
     "subscribe": [
         r"(?:add|include|put|register|enrol|enroll|sign)\s+(?:me|us|my\s+colleagues?|him|her|them|our\s+\w+)(?:\s+up)?\s+(?:to|on|in|for)\s+(?:the|your|this|eocic)?\s*(?:mailing|distribution|e-?mail|newsletter|contact|mail|news)",
         r"\bsubscri(?:be|ption)\b(?!.{0,20}\bun)", r"sign\s+(?:me|us)\s+up", r"join\s+(?:the|your)\s+(?:mailing|distribution|e-?mail)\s+list",
         r"(?:receive|get)\s+(?:the|your)\s+(?:newsletter|news|updates|announcements|mailings|invitations)", r"(?:be|kept)\s+(?:kept\s+)?(?:informed|in\s+the\s+loop|posted)",
-        r"mailing\s+list", r"distribution\s+list", r"newsletter", r"(?:added|included)\s+to\s+(?:the|your)\s+(?:list|mailing)", r"new\s+colleague",
+        r"(?:added|included)\s+to\s+(?:the|your)\s+(?:list|mailing)", r"new\s+colleague", r"(?:receive|get)\s+(?:your|the|all\s+your|eocic)\s+(?:communications?|mails|e-?mails|information|news|messages)",
+        r"(?:can|could)\s+(?:you\s+)?(?:also\s+)?(?:add|include)\b", r"\bas\s+well\b.{0,40}\b(?:list|mailings?|communications|newsletter)",
         r"(?:m'|nous\s+)?inscrire", r"abonner", r"abonnement", r"liste\s+de\s+diffusion", r"lettre\s+d'information", r"recevoir\s+(?:la|votre|vos)\s+(?:newsletter|lettre|informations|actualit[ée]s|invitations)",
         r"ajouter\s+(?:mon|ma|notre|mes)\s+(?:adresse|coll[èe]gue)",
         r"suscribir", r"suscripci[óo]n", r"dar(?:me|nos|le)?\s+de\s+alta", r"lista\s+de\s+(?:distribuci[óo]n|correo)", r"bolet[íi]n", r"recibir\s+(?:el|la|vuestro|vuestra|su|sus)\s+(?:bolet[íi]n|newsletter|informaci[óo]n|novedades|convocatorias)",
@@ -92,8 +96,9 @@ INTENT_CUES: dict[str, list[str]] = {
         r"anmelden", r"aufnehmen", r"verteiler", r"newsletter\s+abonnieren", r"in\s+den\s+verteiler", r"auf\s+die\s+liste", r"hinzuf[üu]gen",
         r"iscriver(?:mi|ci|e)", r"iscrizione\s+(?:alla\s+)?(?:newsletter|mailing|lista)", r"aggiunger(?:mi|ci|e)\s+(?:alla|nella)\s+(?:lista|mailing)", r"lista\s+di\s+distribuzione", r"ricevere\s+(?:la|le|vostra|vostre)\s+(?:newsletter|comunicazioni|informazioni)",
         r"subscrever", r"inscrever", r"lista\s+de\s+distribui[çc][ãa]o", r"receber\s+(?:a|as|o|os)\s+(?:newsletter|comunica[çc][õo]es|informa[çc][õo]es|not[íi]cias)", r"adicionar\s+(?:o\s+meu|a\s+minha)",
-        r"zapisa[ćc]", r"dopisa[ćc]", r"list[ęy]\s+(?:mailingow|dystrybucyjn|adresow)", r"newslett", r"subskryp", r"otrzymywa[ćc]\s+(?:newsletter|informacj)",
-        r"aanmelden", r"inschrijven", r"verzendlijst", r"nieuwsbrief",
+        r"zapisa[ćc]", r"dopisa[ćc]", r"dodanie\s+(?:mnie|mojego|kolegi|kole[żz]anki)", r"subskryp", r"otrzymywa[ćc]\s+(?:newsletter|informacj|wiadomo)",
+        r"aanmelden", r"inschrijven", r"toevoegen\s+aan", r"p[řr]ihl[áa]s", r"za[řr]adit", r"p[řr]idat\s+(?:m[ěe]|mou|kolegu)", r"odeb[íi]rat",
+        r"prenumerera", r"l[äa]gg\s+till", r"feliratkoz", r"abona(?:re|ți|ti)", r"εγγραφ", r"prijav(?:iti|a)", r"dodati\s+na", r"tilata", r"tilaaja", r"tilmeld",
     ],
     "unsubscribe": [
         r"unsubscri", r"remove\s+(?:me|my\s+(?:e-?mail|address|name|details|data)|us|him|her)", r"take\s+(?:me|us)\s+off", r"stop\s+(?:sending|e-?mailing|receiving)",
@@ -105,7 +110,10 @@ INTENT_CUES: dict[str, list[str]] = {
         r"cancellar(?:mi|e\s+il\s+mio)", r"disiscriv", r"rimuover(?:mi|e\s+il\s+mio|e\s+la\s+mia)", r"non\s+(?:desidero|voglio)\s+pi[ùu]\s+ricevere", r"cancellazione\s+dei\s+(?:miei\s+)?dati", r"diritto\s+all'oblio",
         r"cancelar\s+(?:a\s+)?(?:minha\s+)?(?:subscri[çc][ãa]o|inscri[çc][ãa]o)", r"remover\s+(?:o\s+meu|a\s+minha|da\s+lista)", r"deixar\s+de\s+receber", r"apagar\s+(?:os\s+)?(?:meus\s+)?dados", r"elimina[çc][ãa]o\s+dos\s+(?:meus\s+)?dados",
         r"wypisa[ćc]", r"usun[ąa][ćc]\s+(?:m[óo]j|moje|mnie|nasz)", r"nie\s+chc[ęe]\s+(?:ju[żz]\s+)?otrzymywa[ćc]", r"\brodo\b", r"rezygnuj",
-        r"afmelden", r"uitschrijven", r"verwijder\s+(?:mij|mijn)",
+        r"afmelden", r"uitschrijven", r"verwijder\s+(?:mij|mijn)", r"usuni[ęe]ci", r"wypisani", r"rezygnacj",
+        r"odhl[áa][šs]", r"v[ýy]maz", r"smazat", r"avregistrera", r"avsluta\s+(?:min\s+)?prenumeration", r"afmeld", r"peru(?:uta|a)\s+tilau", r"poista\s+(?:minut|osoitteeni)",
+        r"leiratkoz", r"t[öo]r[öo]lj", r"dezabona", r"[șs]terge(?:ți)?\s+(?:adresa|datele)", r"διαγραφ", r"odjav", r"izbri[sš]", r"отпис", r"atsisakyti", r"atrakst[īi]t", r"loobu",
+        r"(?:mails|e-?mails|messages|mailings)\s+(?:are\s+)?(?:not|no\s+longer)\s+relevant",
     ],
     "survey": [
         r"\bsurvey", r"questionnaire", r"progress\s+(?:survey|report|monitoring)", r"limesurvey", r"monitoring\s+exercise",
@@ -123,8 +131,34 @@ INTENT_CUES: dict[str, list[str]] = {
         r"candidatura\s+spontanea", r"tirocinio", r"giornalista", r"per\s+errore", r"grazie\s+(?:mille\s+)?per",
         r"est[áa]gio", r"jornalista", r"por\s+engano", r"muito\s+obrigad[oa]\s+pel",
         r"praktyk", r"dziennikar", r"przez\s+pomy[łl]k", r"dzi[ęe]kuj[ęe]\s+za",
+        r"no\s+need\s+to\s+(?:reply|answer|respond)", r"(?:no|doesn't\s+need\s+a|does\s+not\s+need\s+a)\s+(?:reply|answer|response)\s+(?:is\s+)?(?:needed|necessary|required)?",
+        r"just\s+(?:wanted|writing|a\s+(?:quick\s+)?note)\s+to\s+(?:say|let\s+you\s+know|thank|tell)", r"for\s+your\s+information\s+only", r"\bfyi\b",
+        r"pas\s+besoin\s+de\s+(?:r[ée]pondre|r[ée]ponse)", r"je\s+voulais\s+(?:juste|simplement|seulement)\s+vous", r"pour\s+information", r"d[ée][çc]u",
+        r"no\s+(?:hace\s+falta|es\s+necesario)\s+(?:responder|contestar|respuesta)", r"s[óo]lo\s+quer[íi]a\s+(?:agradecer|deciros|decirles|avisar|comentar)", r"decepcionad",
+        r"keine\s+antwort\s+(?:n[öo]tig|erforderlich|notwendig)", r"wollte\s+(?:mich\s+)?(?:nur|einfach)\s+(?:bedanken|sagen|mitteilen|kurz)", r"entt[äa]uscht", r"zur\s+info(?:rmation)?",
+        r"non\s+serve\s+(?:risposta|rispondere)", r"volevo\s+(?:solo|soltanto|semplicemente)\s+(?:ringraziar|dir|segnalar|farvi)", r"delus[oa]", r"ringraziar",
+        r"n[ãa]o\s+(?:[ée]\s+preciso|precisa|necessita)\s+(?:de\s+)?(?:responder|resposta)", r"s[óo]\s+queria\s+(?:agradecer|dizer|avisar)", r"desiludid",
+        r"nie\s+trzeba\s+odpowiada", r"chcia[łl](?:a|em|am)?(?:bym)?\s+tylko\s+(?:podzi[ęe]kowa|powiedzie|poinformowa)", r"rozczarow",
+        r"\binvoice\b", r"facture", r"factura", r"rechnung", r"fattura", r"fatura", r"faktur",
     ],
 }
+
+# Pseudo-labels (features only): commercial wording, and list nouns that subscribe/unsubscribe share.
+INTENT_CUES["commercial"] = [
+    r"\bprice", r"pricing", r"\bprices?\b", r"precio", r"\bprix\b", r"\bpreis", r"prezz[oi]", r"pre[çc]o", r"\bcen[aey]\b", r"tarif",
+    r"\bfree\b", r"gratis", r"gratuit", r"kostenlos", r"darmow", r"discount", r"descuento", r"remise", r"rabatt", r"sconto", r"desconto", r"rabat",
+    r"\boffer\b", r"oferta", r"\boffre\b", r"angebot", r"offerta", r"(?:eur|€|\$|usd)\s?\d[\d.,]*", r"\d[\d.,]*\s?(?:€|eur\b|euros?\b)", r"\bfee\b",
+    r"congratulations", r"f[ée]licitations", r"enhorabuena", r"felicidades", r"gl[üu]ckwunsch", r"congratulazioni", r"parab[ée]ns", r"gratulacje",
+    r"shortlisted", r"nominat", r"\baward", r"reply\s+(?:yes|\"yes\")", r"(?:only|just)\s+this\s+(?:month|week)", r"limited\s+(?:places|seats|time)", r"exclusive",
+    r"verified\s+(?:contacts|emails|records)", r"records", r"\bsample\b", r"our\s+(?:agency|services|solutions|team\s+of\s+experts|company\s+offers)", r"we\s+(?:offer|provide|specialise|specialize)",
+    r"dear\s+(?:colleague|cluster\s+leader|sir|madam|sir/madam|partner|manager|customer)", r"(?:book|schedule)\s+a\s+(?:call|demo)", r"\bdemo\b", r"\bwebsite\s+(?:design|redesign)",
+    r"unsubscribe\s+(?:here|link)", r"reply\s+\"?(?:remove|stop)", r"promo", r"\bdeal\b", r"invest", r"profit", r"\broi\b", r"\bbonus\b",
+]
+INTENT_CUES["list"] = [
+    r"mailing\s*list", r"distribution\s+list", r"newsletter", r"\blists?\b", r"liste\s+de\s+diffusion", r"lettre\s+d'information", r"lista\s+de\s+(?:distribuci[óo]n|correo)",
+    r"bolet[íi]n", r"verteiler", r"lista\s+di\s+distribuzione", r"mailing", r"lista\s+de\s+distribui[çc][ãa]o", r"list[aęy]\s+(?:mailingow|dystrybucyjn|adresow)",
+    r"verzendlijst", r"nieuwsbrief", r"newslett",
+]
 
 # A few phrases that argue AGAINST an intent (a person who wants to stay on a list).
 NEGATIVE_CUES: dict[str, list[str]] = {
@@ -263,40 +297,185 @@ CATEGORIES = ["partnership-building", "sme-engagement", "internationalisation-in
               "eccp-forum", "webinars", "complementarities", "eu-funding", "eu-initiatives"]
 
 
-def _compile(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern]]:
-    return [(label, re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE)) for label, pats in table.items()]
+_META = set("\\.^$*+?{}[]|()")
 
 
-_INTENT_RES = _compile(INTENT_CUES)
-_NEG_RES = _compile(NEGATIVE_CUES)
-_CATEGORY_RES = _compile(CATEGORY_CUES)
+def _literal_prefix(pattern: str) -> str:
+    """The literal text every match of `pattern` starts with ('' when there is none to rely on)."""
+    p = pattern
+    while p.startswith("\\b") or p.startswith("^"):
+        p = p[2:] if p.startswith("\\b") else p[1:]
+    out = []
+    i = 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            if i + 1 < len(p) and p[i + 1] in "sSdDwWbB":
+                break
+            if i + 1 < len(p):
+                out.append(p[i + 1])
+                i += 2
+                continue
+            break
+        if c in _META:
+            # a quantifier makes the previous character optional: drop it
+            if c in "?*{" and out:
+                out.pop()
+            break
+        out.append(c)
+        i += 1
+    lit = "".join(out)
+    return lit if len(lit) >= 2 else ""
 
 
-def _hits(compiled: list[tuple[str, re.Pattern]], text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for label, rx in compiled:
-        found = []
-        for m in rx.finditer(text):
-            s = m.group(0).strip()
-            if s and s.lower() not in (f.lower() for f in found):
-                found.append(s)
-        if found:
-            out[label] = found
-    return out
+def _group_end(p: str, start: int) -> int:
+    """Index just after the ')' closing the group that opens at p[start] == '('."""
+    depth = 0
+    i = start
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(p)
 
 
-def intent_hits(text: str) -> dict[str, list[str]]:
-    return _hits(_INTENT_RES, text)
+def _split_top(body: str) -> list[str]:
+    parts, depth, cur, i = [], 0, [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            cur.append(body[i:i + 2])
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        if c == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    parts.append("".join(cur))
+    return parts
 
 
-def negative_hits(text: str) -> dict[str, list[str]]:
-    return _hits(_NEG_RES, text)
+def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
+    """Substrings of which at least one occurs in every match of `pattern` (() = unknown: always run)."""
+    p = pattern
+    while p.startswith("\\b") or p.startswith("^"):
+        p = p[2:] if p.startswith("\\b") else p[1:]
+    if depth > 3:
+        return ()
+    if p.startswith("(?:"):
+        end = _group_end(p, 0)
+        optional = end < len(p) and p[end] in "?*"
+        if optional:
+            rest = p[end + 1:].lstrip()
+            while rest.startswith("\\s") :
+                rest = rest[3:].lstrip("+*?")
+            return required_literals(rest, depth + 1) if rest else ()
+        alts = _split_top(p[3:end - 1])
+        lits = []
+        for alt in alts:
+            sub = required_literals(alt, depth + 1)
+            if not sub:
+                return ()
+            lits.extend(sub)
+        return tuple(lits)
+    lit = _literal_prefix(p)
+    return (lit,) if lit else ()
 
 
-def category_hits(text: str) -> dict[str, list[str]]:
-    return _hits(_CATEGORY_RES, text)
+_WORD_RE = re.compile(r"[^\W_]+|[^\w\s]")
 
 
-INTENT_CUE_LABELS = [label for label, _ in _INTENT_RES]
-NEG_CUE_LABELS = [label for label, _ in _NEG_RES]
-CATEGORY_CUE_LABELS = [label for label, _ in _CATEGORY_RES]
+def _key(literal: str) -> str:
+    """Index key of a literal: its first 3 characters ('' = too short to index)."""
+    return literal[:3] if len(literal) >= 3 else ""
+
+
+def text_grams(text: str) -> frozenset:
+    """All 3-character substrings of `text`: computed once, shared by the cue tables."""
+    return frozenset([text[i:i + 3] for i in range(len(text) - 2)])
+
+
+class _Table:
+    """Per label: patterns with a literal prefix are only run when that prefix occurs in the text
+    (a plain substring test), which keeps ~1,000 patterns cheap per mail."""
+
+    def __init__(self, table: dict[str, list[str]]):
+        self.labels = list(table)
+        self.entries: list[tuple[str, tuple[str, ...], re.Pattern]] = []
+        self.always: list[int] = []                 # entries without a usable literal
+        self.by_key: dict[str, list[int]] = {}      # first 1-3 letters of a literal -> entries
+        for label, pats in table.items():
+            for pat in pats:
+                lits = tuple(x.lower() for x in required_literals(pat))
+                k = len(self.entries)
+                self.entries.append((label, lits, re.compile(pat)))
+                keys = {_key(x) for x in lits}
+                if not lits or "" in keys:
+                    self.always.append(k)
+                else:
+                    for key in keys:
+                        self.by_key.setdefault(key, []).append(k)
+        self.keyset = frozenset(self.by_key)
+
+    def hits(self, text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        cand = set(self.always)
+        by_key = self.by_key
+        if grams is None:
+            grams = text_grams(text)
+        for key in grams & self.keyset:
+            cand.update(by_key[key])
+        entries = self.entries
+        for k in sorted(cand):
+            label, lits, rx = entries[k]
+            if lits:
+                if len(lits) == 1:
+                    if lits[0] not in text:
+                        continue
+                elif not any(x in text for x in lits):
+                    continue
+            for m in rx.finditer(text):
+                s = m.group(0).strip()
+                if not s:
+                    continue
+                found = out.setdefault(label, [])
+                if s not in found:
+                    found.append(s)
+        return out
+
+
+_INTENT = _Table(INTENT_CUES)
+_NEG = _Table(NEGATIVE_CUES)
+_CATEGORY = _Table(CATEGORY_CUES)
+
+
+def intent_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+    """Cue phrases per intent (and pseudo-label) found in lower-cased `text`."""
+    return _INTENT.hits(text, grams)
+
+
+def negative_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+    return _NEG.hits(text, grams)
+
+
+def category_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+    return _CATEGORY.hits(text, grams)
+
+
+INTENT_CUE_LABELS = _INTENT.labels
+NEG_CUE_LABELS = _NEG.labels
+CATEGORY_CUE_LABELS = _CATEGORY.labels

@@ -82,8 +82,14 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
     return None, 0.0, []
 
 
+# How the subject takes part: "always", or "not-replies" (a Re:/AW:/Odp: subject names the OLD thread,
+# so it is kept out of the cue lexicons and weighed like one more line of text)
+SUBJECT_MODE = "not-replies"
+
+
 def prepare(mail: ParsedMail) -> Prepared:
     subject = clean_subject(mail.subject or "")
+    reply = subject != (mail.subject or "").strip()
     body = split_body(mail.text or "")
     new = body.new
     if len(new.split()) < 4:
@@ -95,10 +101,11 @@ def prepare(mail: ParsedMail) -> Prepared:
     hv, hc, hr = _header_verdict(mail)
     p = Prepared(subject=subject, body=body, decision_text=decision, header_intent=hv, header_conf=hc, header_reasons=hr,
                  whole_text=f"{body.new}\n{body.signature}".strip())
-    low = decision.lower()
-    p.intent_cues = cues.intent_hits(low)
-    p.negative_cues = cues.negative_hits(low)
-    p.category_cues = cues.category_hits(low)
+    low = (decision if (SUBJECT_MODE == "always" or not reply) else new)[:2500].lower()
+    grams = cues.text_grams(low)
+    p.intent_cues = cues.intent_hits(low, grams)
+    p.negative_cues = cues.negative_hits(low, grams)
+    p.category_cues = cues.category_hits(low, grams)
     return p
 
 

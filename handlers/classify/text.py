@@ -57,7 +57,9 @@ _SIGNOFF = [
     r"(?:best|kind|warm|warmest|many|with\s+best|with\s+kind)\s+(?:regards|wishes)", r"regards", r"best", r"cheers",
     r"sincerely(?:\s+yours)?", r"yours(?:\s+sincerely|\s+faithfully|\s+truly)?", r"all\s+the\s+best",
     r"thanks(?:\s+(?:again|a\s+lot|in\s+advance))?", r"thank\s+you(?:\s+(?:very\s+much|in\s+advance))?",
-    r"many\s+thanks", r"br", r"kr", r"rgds",
+    r"many\s+thanks", r"br", r"kr", r"rgds", r"talk\s+soon", r"speak\s+soon", r"have\s+a\s+(?:nice|good|great)\s+(?:day|week|weekend)",
+    r"(?:thank\s+you|thanks|many\s+thanks|merci|gracias|danke|grazie|obrigad[oa]|dzi[ęe]kuj[ęe]|d[ěe]kuji|bedankt|tack)\s+(?:and|et|y|und|e|i|en|och|a)\s+.{0,40}",
+    r"d[ěe]kuji", r"s\s+pozdravem", r"hilsen", r"mvh", r"groetjes", r"ciao", r"tschüss", r"bises", r"besos", r"beijinhos?",
     # fr
     r"(?:bien\s+)?cordialement", r"bien\s+[àa]\s+vous", r"salutations(?:\s+distingu[ée]es)?", r"merci(?:\s+d'avance|\s+beaucoup|\s+par\s+avance)?",
     r"bonne\s+(?:journ[ée]e|soir[ée]e)", r"amicalement", r"sinc[èe]res\s+salutations", r"belle\s+journ[ée]e",

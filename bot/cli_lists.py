@@ -1,0 +1,348 @@
+"""`eocic-desk list|webinar|announce|person`: distribution lists, webinars, newsletters and GDPR from the shell."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from config.settings import SettingsError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("list", help="distribution lists: create, show, add, remove")
+    lsub = p.add_subparsers(dest="list_command", required=True, metavar="ACTION")
+    c = lsub.add_parser("create", help="create a list")
+    c.add_argument("name")
+    c.add_argument("--description", required=True)
+    c.add_argument("--sender-name", default="", help="the From name of its mail")
+    c.set_defaults(func=cmd_list_create)
+    c = lsub.add_parser("show", help="a list's members and suppressed addresses (all lists without NAME)")
+    c.add_argument("name", nargs="?")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_list_show)
+    c = lsub.add_parser("add", help="put a person on a list, with how they consented")
+    c.add_argument("name")
+    c.add_argument("email")
+    c.add_argument("--source", required=True, help="how they consented, e.g. 'asked at the Bucharest conference'")
+    c.add_argument("--person-name", default="")
+    c.set_defaults(func=cmd_list_add)
+    c = lsub.add_parser("remove", help="take a person off a list")
+    c.add_argument("name")
+    c.add_argument("email")
+    c.set_defaults(func=cmd_list_remove)
+
+    p = sub.add_parser("webinar", help="webinars: create (and announce), update, cancel, list")
+    wsub = p.add_subparsers(dest="webinar_command", required=True, metavar="ACTION")
+    c = wsub.add_parser("create", help="create a webinar and mail the announcement to its audience")
+    c.add_argument("--title", required=True)
+    c.add_argument("--abstract", default="")
+    c.add_argument("--speaker", action="append", default=[], help="repeat for several speakers")
+    c.add_argument("--start", required=True, help="'2026-12-03 14:00 Europe/Brussels' (zone optional)")
+    c.add_argument("--duration", type=int, default=60, help="minutes (default 60)")
+    c.add_argument("--url", default="", help="registration or join link")
+    c.add_argument("--audience", default="webinars", help="list names, comma-separated (default webinars)")
+    c.add_argument("--reminders", default=None, help="offsets before the start, e.g. 7d,1d,2h (default EOCIC_WEBINAR_REMINDERS)")
+    c.add_argument("--no-announce", action="store_true", help="create only; announce later with `webinar update`")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_webinar_create)
+    c = wsub.add_parser("update", help="change a webinar and send the update (SEQUENCE+1)")
+    c.add_argument("id", type=int)
+    c.add_argument("--title")
+    c.add_argument("--abstract")
+    c.add_argument("--start")
+    c.add_argument("--duration", type=int)
+    c.add_argument("--url")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_webinar_update)
+    c = wsub.add_parser("cancel", help="cancel a webinar (STATUS:CANCELLED to its audience)")
+    c.add_argument("id", type=int)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_webinar_cancel)
+    c = wsub.add_parser("list", help="webinars")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_webinar_list)
+
+    p = sub.add_parser("announce", help="a newsletter or announcement to a list: create, test, approve, send")
+    p.add_argument("--list", dest="list_name", help="the list (a new announcement)")
+    p.add_argument("--subject")
+    p.add_argument("--markdown", help="file with the text in Markdown ('-' for stdin)")
+    p.add_argument("--id", type=int, help="work on an existing announcement instead")
+    p.add_argument("--test-to", metavar="EMAIL", help="send a test to this address (the preview)")
+    p.add_argument("--approve", action="store_true", help="approve it (staff) for now or --at")
+    p.add_argument("--at", metavar="TIME", help="send at this time, e.g. '2026-12-01 09:00 Europe/Brussels'")
+    p.add_argument("--send", action="store_true", help="write the mail now and deliver it from this process, with progress")
+    p.add_argument("--status", action="store_true", help="print the progress figures")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_announce)
+
+    p = sub.add_parser("person", help="what we hold on a person (export), or erase them")
+    psub = p.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+    c = psub.add_parser("export", help="print everything held on a person as JSON")
+    c.add_argument("email")
+    c.set_defaults(func=cmd_person_export)
+    c = psub.add_parser("erase", help="erase or pseudonymise a person everywhere (asks for --yes)")
+    c.add_argument("email")
+    c.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    c.set_defaults(func=cmd_person_erase)
+
+
+def _fail(message: str) -> int:
+    print(f"eocic-desk: {message}", file=sys.stderr)
+    return 1
+
+
+async def _desk(settings):
+    from bot.runtime import open_desk
+
+    return await open_desk(settings)
+
+
+async def _in_transaction(settings, work):
+    """Run `work(session, desk)` in one transaction; LookupError/ValueError become a clear error line."""
+    desk = await _desk(settings)
+    try:
+        async with desk.db.transaction() as session:
+            return 0, await work(session, desk)
+    except SettingsError:
+        raise
+    except (LookupError, ValueError) as exc:
+        return _fail(str(exc.args[0] if exc.args else exc)), None
+    finally:
+        await desk.db.dispose()
+
+
+def _print(data, as_json: bool, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if as_json else text)
+
+
+async def cmd_list_create(settings, args) -> int:
+    from handlers import lists
+
+    code, row = await _in_transaction(settings, lambda s, d: lists.create_list(
+        s, settings, args.name, args.description, args.sender_name))
+    if not code:
+        print(f"list {row.name} created")
+    return code
+
+
+async def cmd_list_show(settings, args) -> int:
+    from handlers import lists
+    from handlers.list_commands import show
+
+    async def work(session, desk):
+        names = [args.name] if args.name else [m.name for m in await lists.all_lists(session)]
+        return [await show(session, name) for name in names]
+
+    code, data = await _in_transaction(settings, work)
+    if code:
+        return code
+    if args.json:
+        _print(data if args.name is None else data[0], True, "")
+        return 0
+    for item in data:
+        print(f"{item['name']:<12} {item['members']:>6} member(s)  {item['description']}  (from {item['sender']})")
+        if args.name:
+            for address in item["addresses"]:
+                print(f"  {address}")
+        if item["suppressed"]:
+            print(f"  suppressed, not sent to: {', '.join(item['suppressed'])}")
+    return 0
+
+
+async def cmd_list_add(settings, args) -> int:
+    from handlers import lists
+
+    async def work(session, desk):
+        mlist = await lists.get_list(session, args.name)
+        return await lists.add_member(session, mlist, args.email, consent_source=args.source, actor="cli", name=args.person_name)
+
+    code, _ = await _in_transaction(settings, work)
+    if not code:
+        print(f"{args.email.lower()} added to {args.name}")
+    return code
+
+
+async def cmd_list_remove(settings, args) -> int:
+    from handlers.list_commands import remove
+
+    code, left = await _in_transaction(settings, lambda s, d: remove(s, args.name, args.email, "cli"))
+    if not code:
+        print(f"{args.email.lower()} removed from {args.name}" if left else f"{args.email.lower()} was not on {args.name}")
+    return code
+
+
+async def cmd_webinar_create(settings, args) -> int:
+    from handlers import webinars
+
+    async def work(session, desk):
+        start, tzid = webinars.parse_start(args.start, settings.webinar_timezone)
+        row = await webinars.create(
+            session, settings, title=args.title, abstract=args.abstract, speakers=args.speaker, start=start, tzid=tzid,
+            duration_minutes=args.duration, url=args.url, audience=[a.strip() for a in args.audience.split(",") if a.strip()],
+            actor="cli", reminders=args.reminders,
+        )
+        queued = 0 if args.no_announce else await webinars.send(session, settings, row, "announce")
+        return {**webinars.describe(row), "announced_to": queued, "slack_text": webinars.slack_text(row)}
+
+    code, data = await _in_transaction(settings, work)
+    if not code:
+        _print(data, args.json, f"webinar {data['id']} created ({data['start']}); announcement queued for {data['announced_to']} recipient(s)")
+    return code
+
+
+async def cmd_webinar_update(settings, args) -> int:
+    from handlers import webinars
+
+    async def work(session, desk):
+        row = await webinars.get(session, args.id)
+        changes = dict(title=args.title, abstract=args.abstract, duration_minutes=args.duration, url=args.url)
+        if args.start:
+            changes["start"], changes["tzid"] = webinars.parse_start(args.start, row.tzid)
+        queued = await webinars.update(session, settings, row, "cli", **changes)
+        return {**webinars.describe(row), "update_sent_to": queued}
+
+    code, data = await _in_transaction(settings, work)
+    if not code:
+        _print(data, args.json, f"webinar {data['id']} is at sequence {data['sequence']}; update queued for {data['update_sent_to']}")
+    return code
+
+
+async def cmd_webinar_cancel(settings, args) -> int:
+    from handlers import webinars
+
+    async def work(session, desk):
+        row = await webinars.get(session, args.id)
+        queued = await webinars.cancel(session, settings, row, "cli")
+        return {**webinars.describe(row), "cancellation_sent_to": queued}
+
+    code, data = await _in_transaction(settings, work)
+    if not code:
+        _print(data, args.json, f"webinar {data['id']} cancelled; notice queued for {data['cancellation_sent_to']}")
+    return code
+
+
+async def cmd_webinar_list(settings, args) -> int:
+    from sqlmodel import select
+
+    from handlers import webinars
+    from models.webinars import Webinar
+
+    async def work(session, desk):
+        return [webinars.describe(w) for w in await session.exec(select(Webinar).order_by(Webinar.start))]
+
+    code, data = await _in_transaction(settings, work)
+    if not code:
+        _print(data, args.json, "\n".join(f"{w['id']:>4}  {w['start'][:16]}  {w['status']:<9} {w['title']}" for w in data) or "no webinars")
+    return code
+
+
+async def cmd_announce(settings, args) -> int:
+    from handlers import announcements
+    from handlers.webinars import parse_start
+
+    if args.id is None and not (args.list_name and args.subject and args.markdown):
+        return _fail("give --list, --subject and --markdown for a new announcement, or --id for an existing one")
+    markdown = ""
+    if args.id is None:
+        source = sys.stdin if args.markdown == "-" else None
+        try:
+            markdown = source.read() if source else Path(args.markdown).read_text(encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot read {args.markdown}: {exc.strerror}")
+
+    async def work(session, desk):
+        if args.id is None:
+            ann = await announcements.create(session, list_name=args.list_name, subject=args.subject, markdown=markdown, actor="cli")
+        else:
+            ann = await announcements.get(session, args.id)
+        if args.test_to:
+            await announcements.send_test(session, settings, ann, args.test_to, "cli")
+        if args.at:
+            ann.send_at = parse_start(args.at, settings.webinar_timezone)[0]
+            session.add(ann)
+        if args.approve:
+            await announcements.approve(session, ann, "cli", ann.send_at)
+        return ann.id
+
+    code, ident = await _in_transaction(settings, work)
+    if code:
+        return code
+    if args.id is None:
+        print(f"announcement {ident} created" + ("" if args.approve else f"; approve it with: eocic-desk announce --id {ident} --approve"),
+              file=sys.stderr)
+    if args.send or args.test_to:
+        return await _deliver(settings, ident, args)
+    if args.status:
+        return await _status(settings, ident, args.json)
+    return 0
+
+
+async def _status(settings, ident: int, as_json: bool) -> int:
+    code, data = await _in_transaction(settings, lambda s, d: _report(s, ident))
+    if not code:
+        _print(data, as_json, f"announcement {ident} ({data['state']}): {data['sent']} sent, {data['failed']} failed, "
+                              f"{data['remaining']} remaining of {data['recipients']}")
+    return code
+
+
+async def _report(session, ident: int) -> dict:
+    from handlers import announcements
+
+    return await announcements.report(session, await announcements.get(session, ident))
+
+
+async def _deliver(settings, ident: int, args) -> int:
+    """Write the due rows (if approved and due) and send them from this process, printing progress."""
+    from bot.lists_jobs import send_due
+    from bot.outbox import OutboxSender
+    from handlers import announcements
+
+    settings.require("smtp_host")
+    desk = await _desk(settings)
+    try:
+        if args.send:
+            await send_due(desk.db, settings)
+        sender = OutboxSender(desk.db, settings)
+        while True:
+            sent = await sender.send_due()
+            async with desk.db.session() as session:
+                figures = await announcements.progress(session, await announcements.get(session, ident))
+                soon = await announcements.due_soon(session, ident, sender.lease)
+            print(figures.text(), file=sys.stderr, flush=True)
+            if not args.send or figures.state not in ("sending", "sent") or figures.remaining == 0:
+                break
+            if not sent and not soon:
+                print("the remaining mail waits for a retry later: the running desk (eocic-desk run) delivers it",
+                      file=sys.stderr)
+                break
+            if not sent:
+                await asyncio.sleep(min(1.0, settings.outbox_poll_seconds))
+        async with desk.db.session() as session:
+            data = await _report(session, ident)
+    finally:
+        await desk.db.dispose()
+    _print(data, args.json, f"announcement {ident} ({data['state']}): {data['sent']} sent, {data['failed']} failed, "
+                            f"{data['remaining']} remaining of {data['recipients']}")
+    return 0
+
+
+async def cmd_person_export(settings, args) -> int:
+    from handlers import persons
+
+    code, data = await _in_transaction(settings, lambda s, d: persons.export(s, args.email))
+    if not code:
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    return code
+
+
+async def cmd_person_erase(settings, args) -> int:
+    from handlers import persons
+
+    if not args.yes:
+        return _fail(f"erasing {args.email} cannot be undone; run again with --yes to confirm")
+    code, done = await _in_transaction(settings, lambda s, d: persons.erase(s, args.email, "cli"))
+    if not code:
+        print(json.dumps(done))
+    return code

@@ -1,0 +1,192 @@
+"""`eocic-desk survey …`: create, list, inspect and close progress-survey campaigns.
+
+A running bot (`eocic-desk run`) picks up a campaign created here within `EOCIC_SURVEY_SYNC_SECONDS`
+and sends its invitations at opening time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from config.settings import SettingsError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("survey", help="progress-survey campaigns: create, list, status, done, extend, close")
+    ssub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
+
+    c = ssub.add_parser("create", help="create a campaign (one participant per partnership of the audience)")
+    c.add_argument("--name", required=True)
+    c.add_argument("--audience", required=True, help="ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2,…")
+    c.add_argument("--url", required=True, help="survey address with {token} (or {ls_token})")
+    c.add_argument("--opens", required=True, help="ISO date-time, e.g. 2019-05-13T09:00 (campaign time zone)")
+    c.add_argument("--closes", required=True, help="ISO date-time")
+    c.add_argument("--first-reminder", default="7d", help="delay after the invitation: 7d, 36h, 90s … (default 7d)")
+    c.add_argument("--every", default="7d", help="interval between reminders (default 7d)")
+    c.add_argument("--max-reminders", type=int, default=3)
+    c.add_argument("--last-call", default=None, help="send a last call this long before closing, e.g. 2d")
+    c.add_argument("--window", default=None,
+                   help="when reminders may go, e.g. 'mon-fri 09:00-18:00' or 'always' (default: "
+                        "EOCIC_SURVEY_WINDOW for day-long steps, 'always' for faster ones)")
+    c.add_argument("--timezone", default=None, help="IANA zone of the dates (default Europe/Brussels)")
+    c.add_argument("--limesurvey-id", type=int, default=None, help="read completions from this LimeSurvey survey")
+    c.add_argument("--template", action="append", default=[], metavar="KIND=NAME",
+                   help="own mail template for invitation, reminder, last_call or thanks")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_create)
+
+    s = ssub.add_parser("status", help="response rate and participants of a campaign")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    ls = ssub.add_parser("list", help="list campaigns")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    d = ssub.add_parser("done", help="mark a partnership's answer as received")
+    d.add_argument("name")
+    d.add_argument("acronym")
+    d.set_defaults(func=cmd_done)
+
+    e = ssub.add_parser("extend", help="move the closing date")
+    e.add_argument("name")
+    e.add_argument("closes", help="ISO date-time")
+    e.set_defaults(func=cmd_extend)
+
+    x = ssub.add_parser("close", help="close a campaign now")
+    x.add_argument("name")
+    x.set_defaults(func=cmd_close)
+
+
+async def _with_session(settings, work):
+    """Run `work(session, settings)` in one transaction; print errors the way the CLI does."""
+    from bot.runtime import open_desk
+    from handlers.surveys import CampaignError
+
+    desk = await open_desk(settings)
+    try:
+        async with desk.db.transaction() as session:
+            return await work(session, settings)
+    except (CampaignError, LookupError, ValueError, SettingsError) as exc:
+        print(f"eocic-desk survey: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return None
+    finally:
+        await desk.db.dispose()
+
+
+async def cmd_create(settings, args) -> int:
+    from handlers.survey_report import campaign_status
+    from handlers.survey_timetable import parse_datetime
+    from handlers.surveys import create_campaign
+
+    async def work(session, settings):
+        settings.require("secret_key")  # the links carry signed tokens
+        tz = args.timezone or settings.survey_timezone
+        templates = dict(t.split("=", 1) for t in args.template if "=" in t)
+        campaign = await create_campaign(
+            session, settings, name=args.name, audience=args.audience, url_template=args.url,
+            opens_at=parse_datetime(args.opens, tz), closes_at=parse_datetime(args.closes, tz),
+            first_reminder=args.first_reminder, every=args.every, max_reminders=args.max_reminders,
+            last_call_before=args.last_call, window=args.window, timezone=tz, templates=templates,
+            limesurvey_id=args.limesurvey_id, actor="cli",
+        )
+        return await campaign_status(session, campaign)
+
+    status = await _with_session(settings, work)
+    if status is None:
+        return 1
+    if args.json:
+        print(json.dumps({k: v for k, v in status.items() if k != "participants"} | {
+            "participants": [{"partnership": p["partnership"], "email": p["email"]} for p in status["participants"]]},
+            ensure_ascii=False, indent=1))
+    else:
+        print(f"campaign {status['name']!r} created: {status['total']} participants, opens {status['opens_at']}, "
+              f"closes {status['closes_at']}")
+    return 0
+
+
+async def cmd_status(settings, args) -> int:
+    from handlers.survey_report import campaign_status, status_line
+    from handlers.surveys import get_campaign
+
+    async def work(session, settings):
+        return await campaign_status(session, await get_campaign(session, args.name))
+
+    status = await _with_session(settings, work)
+    if status is None:
+        return 1
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=1))
+        return 0
+    print(status_line(status))
+    for p in status["participants"]:
+        print(f"  {p['partnership']:<20} {p['strand']:<18} {p['email'] or '-':<40} invited {(p['invited_at'] or '-')[:16]:<16} "
+              f"reminders {p['reminders_sent']}  {'answered ' + p['completed_at'][:16] if p['completed_at'] else 'pending'}")
+    return 0
+
+
+async def cmd_list(settings, args) -> int:
+    from sqlmodel import select
+
+    from handlers.survey_report import campaign_status
+    from models.surveys import Campaign
+
+    async def work(session, settings):
+        campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
+        return [{k: v for k, v in (await campaign_status(session, c)).items() if k != "participants"} for c in campaigns]
+
+    items = await _with_session(settings, work)
+    if items is None:
+        return 1
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=1))
+        return 0
+    for c in items:
+        print(f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
+              f"{c['answered']}/{c['total']} answered ({c['response_rate']}%)")
+    print(f"{len(items)} campaign(s)")
+    return 0
+
+
+async def cmd_done(settings, args) -> int:
+    from handlers.surveys import get_campaign, mark_done
+
+    async def work(session, settings):
+        campaign = await get_campaign(session, args.name)
+        return await mark_done(session, campaign, args.acronym, "cli", "cli", settings=settings)
+
+    first = await _with_session(settings, work)
+    if first is None:
+        return 1
+    print(f"{args.acronym}: answer recorded" if first else f"{args.acronym}: already recorded as answered")
+    return 0
+
+
+async def cmd_extend(settings, args) -> int:
+    from handlers.survey_timetable import parse_datetime
+    from handlers.surveys import extend, get_campaign
+
+    async def work(session, settings):
+        campaign = await get_campaign(session, args.name)
+        return await extend(session, campaign, parse_datetime(args.closes, campaign.timezone), "cli")
+
+    campaign = await _with_session(settings, work)
+    if campaign is None:
+        return 1
+    print(f"{campaign.name}: now closes {campaign.closes_at.isoformat()}")
+    return 0
+
+
+async def cmd_close(settings, args) -> int:
+    from handlers.surveys import close, get_campaign
+
+    async def work(session, settings):
+        return await close(session, await get_campaign(session, args.name), "cli", settings=settings)
+
+    closed = await _with_session(settings, work)
+    if closed is None:
+        return 1
+    print(f"{args.name}: closed" if closed else f"{args.name}: was closed already")
+    return 0

@@ -1,0 +1,46 @@
+"""The lists' timetable: one interval job, `lists:due`, sends what has become due.
+
+It writes the outbox rows of approved announcements whose time has come (and finishes any
+whose writing was interrupted by a crash), and the webinar reminders whose offset has been
+reached. A webinar or announcement created from the CLI is therefore picked up without the
+CLI touching the scheduler; the outbox keys make a repeated run harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.scheduler import current_desk, schedule
+from handlers import announcements, webinars
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+DUE_EVERY_SECONDS = 30
+
+
+def register_jobs(scheduler, desk) -> None:
+    import handlers.list_commands  # noqa: F401  (registers `/eocic list|person|announce|webinar`)
+
+    schedule(scheduler, "lists:due", run_due_lists, "interval", seconds=DUE_EVERY_SECONDS, next_run_time=utcnow())
+
+
+async def run_due_lists() -> None:
+    desk = current_desk()
+    await send_due(desk.db, desk.settings)
+    desk.deps.mail_queued()
+
+
+async def send_due(db, settings) -> dict:
+    """Queue due announcements and webinar reminders. Returns what was done (for logs and tests)."""
+    done = {"announcements": [], "reminders": 0}
+    async with db.session() as session:
+        due = await announcements.due(session)
+    for ident in due:
+        figures = await announcements.queue(db, settings, ident)
+        done["announcements"].append(figures.as_dict())
+        log.info("%s", figures.text())
+    async with db.transaction() as session:
+        for webinar, minutes in await webinars.due_reminders(session):
+            done["reminders"] += await webinars.send(session, settings, webinar, webinars.reminder_kind(minutes))
+    return done

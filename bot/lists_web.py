@@ -1,0 +1,164 @@
+"""Public pages of the lists: one-click unsubscribe (RFC 8058), preferences, subscription with double opt-in.
+
+A GET never changes anything: link scanners and previews follow links in mail. Only a POST
+does, and only with a token we signed.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web import DESK_KEY
+from handlers import lists
+from handlers.list_tokens import BadToken, read_confirm_token, read_unsubscribe_token
+from models.lists import MailingList
+from models.partnerships import Contact
+from templates import environment
+
+PAGE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/unsubscribe", unsubscribe_page)
+    app.router.add_post("/unsubscribe", unsubscribe_one_click)
+    app.router.add_post("/preferences", save_preferences)
+    app.router.add_get("/subscribe", subscribe_page)
+    app.router.add_post("/subscribe", subscribe)
+    app.router.add_get("/subscribe/confirm", confirm_page)
+    app.router.add_post("/subscribe/confirm", confirm)
+
+
+def _page(template: str, status: int = 200, **context) -> web.Response:
+    html = environment().get_template(f"web/{template}.html.j2").render(**context)
+    return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
+
+
+def _message(title: str, *lines: str, status: int = 200) -> web.Response:
+    return _page("page", status=status, title=title, lines=lines)
+
+
+def _bad_link() -> web.Response:
+    return _message("This link is not valid", "The link is incomplete or was changed. Nothing was changed.",
+                    "Use the link from the most recent mail you received from us.", status=400)
+
+
+async def _token_target(request: web.Request) -> tuple[Contact, MailingList] | None:
+    desk = request.app[DESK_KEY]
+    try:
+        contact_id, list_id = read_unsubscribe_token(desk.settings, request.query.get("token", ""))
+    except BadToken:
+        return None
+    async with desk.db.session() as session:
+        contact, mlist = await session.get(Contact, contact_id), await session.get(MailingList, list_id)
+    if contact is None or mlist is None or contact.erased_at is not None:
+        return None
+    return contact, mlist
+
+
+async def unsubscribe_one_click(request: web.Request) -> web.Response:
+    """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click`; we unsubscribe at once and say 200."""
+    target = await _token_target(request)
+    if target is None:
+        return _bad_link()
+    contact, mlist = target
+    desk = request.app[DESK_KEY]
+    async with desk.db.transaction() as session:
+        await lists.leave(session, await session.get(Contact, contact.id), [mlist], how="one-click")
+    return _message("You have left the list", f"{contact.email} will receive nothing more from the list {mlist.name}.")
+
+
+async def _preferences_response(request: web.Request, contact: Contact, notice: str = "") -> web.Response:
+    desk = request.app[DESK_KEY]
+    async with desk.db.session() as session:
+        items = await lists.preferences(session, contact)
+    return _page("preferences", title="Your EOCIC mailings", email=contact.email, lists=items,
+                 token=request.query.get("token", ""), notice=notice)
+
+
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    target = await _token_target(request)
+    if target is None:
+        return _bad_link()
+    return await _preferences_response(request, target[0])
+
+
+async def save_preferences(request: web.Request) -> web.Response:
+    target = await _token_target(request)
+    if target is None:
+        return _bad_link()
+    form = await request.post()
+    desk = request.app[DESK_KEY]
+    async with desk.db.transaction() as session:
+        contact = await session.get(Contact, target[0].id)
+        if form.get("action") == "leave-all":
+            await lists.leave(session, contact, None, how="preferences-leave-all")
+            notice = "You have left every EOCIC list."
+        else:
+            changes = await lists.apply_preferences(session, contact, set(form.getall("list", [])))
+            notice = "Saved." + (f" Left: {', '.join(changes['left'])}." if changes["left"] else "") + (
+                f" Back on: {', '.join(changes['rejoined'])}." if changes["rejoined"] else "")
+    return await _preferences_response(request, contact, notice)
+
+
+async def _public_lists(desk) -> list[MailingList]:
+    async with desk.db.session() as session:
+        return await lists.all_lists(session)
+
+
+async def subscribe_page(request: web.Request) -> web.Response:
+    return _page("subscribe", title="Subscribe to EOCIC mailings", error="", lists=await _public_lists(request.app[DESK_KEY]))
+
+
+async def subscribe(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    form = await request.post()
+    wanted = set(form.getall("list", []))
+    try:
+        async with desk.db.transaction() as session:
+            chosen = [m for m in await lists.all_lists(session) if m.name in wanted]
+            if not chosen:
+                raise ValueError("Tick at least one list.")
+            await lists.start_subscription(session, desk.settings, str(form.get("email", "")), chosen,
+                                           source="web-form", name=str(form.get("name", "")))
+    except ValueError as exc:
+        return _page("subscribe", status=400, title="Subscribe to EOCIC mailings", error=str(exc),
+                     lists=await _public_lists(desk))
+    desk.deps.mail_queued()
+    # The same answer whether or not the address was known or suppressed: the form reveals nothing.
+    return _message("Please check your mailbox", "We have sent you a mail with a link to confirm your subscription.")
+
+
+async def _confirm_target(request: web.Request):
+    desk = request.app[DESK_KEY]
+    try:
+        contact_id, list_ids = read_confirm_token(desk.settings, request.query.get("token", ""))
+    except BadToken:
+        return None
+    async with desk.db.session() as session:
+        contact = await session.get(Contact, contact_id)
+        names = [m.name for m in await lists.all_lists(session) if m.id in list_ids]
+    if contact is None or contact.erased_at is not None:
+        return None
+    return contact, list_ids, names
+
+
+async def confirm_page(request: web.Request) -> web.Response:
+    target = await _confirm_target(request)
+    if target is None:
+        return _bad_link()
+    contact, _, names = target
+    return _page("confirm", title="Confirm your subscription", email=contact.email, lists=names,
+                 token=request.query.get("token", ""))
+
+
+async def confirm(request: web.Request) -> web.Response:
+    target = await _confirm_target(request)
+    if target is None:
+        return _bad_link()
+    contact, list_ids, _ = target
+    desk = request.app[DESK_KEY]
+    async with desk.db.transaction() as session:
+        confirmed = await lists.confirm_subscription(session, contact.id, list_ids)
+    if not confirmed:
+        return _message("Nothing to confirm", "These subscriptions were confirmed already, or you left them since.")
+    return _message("Thank you", f"{contact.email} is now subscribed to: {', '.join(confirmed)}.")

@@ -1,0 +1,27 @@
+"""`POST /slack/events`: Slack's HTTP requests (slash command, interactivity, events) into the Bolt app.
+
+Bolt verifies the signature (missing, stale or forged: 401) before any listener runs.
+Without Slack configured the route answers 404 with what to set.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def add_slack_routes(app: web.Application) -> None:
+    app.router.add_post("/slack/events", slack_events)
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    from bot.web import DESK_KEY
+
+    edge = request.app[DESK_KEY].components.get("slack")
+    if edge is None:
+        return web.json_response({"error": "Slack is not configured on this desk: set SLACK_BOT_TOKEN"}, status=404)
+    if not edge.http_enabled:
+        return web.json_response({"error": "SLACK_SIGNING_SECRET is not set: requests cannot be verified"}, status=401)
+    response = await edge.app.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(response)

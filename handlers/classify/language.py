@@ -1,0 +1,35 @@
+"""Language of what the sender wrote now: py3langid restricted to the EU's languages (+ a few neighbours)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+EU_LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "pl", "nl", "el", "ro", "cs", "sv", "fi", "hu", "da", "sk", "sl",
+                "hr", "bg", "lt", "lv", "et", "ga", "mt", "no", "is", "tr", "sr", "mk", "sq", "uk", "ca", "eu", "gl", "lb"]
+
+_lock = threading.Lock()
+_identifier = None
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\+?\d[\d\s().-]{5,}\d")
+
+
+def _get():
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                ident.set_languages(EU_LANGUAGES)
+                _identifier = ident
+    return _identifier
+
+
+def detect(text: str, fallback: str = "en") -> tuple[str, float]:
+    """(ISO 639-1 code, probability). Short or empty text falls back to `fallback`."""
+    clean = _URL_RE.sub(" ", text or "")
+    clean = " ".join(clean.split())[:500]
+    if len(re.findall(r"\w", clean)) < 3:
+        return fallback, 0.3
+    lang, prob = _get().classify(clean)
+    return lang, float(prob)

@@ -1,0 +1,117 @@
+"""What Slack should show after a ticket event, written as `SlackNotice` rows in the event's transaction.
+
+`install(deps)` adds `on_ticket_event` to the ticket hooks when Slack is configured, so that
+intake ("opened", "message"), staff actions ("action") and other features' events refresh the
+ticket's card and tell the card's thread what happened. Rows carry plain data; Block Kit is
+rendered at delivery (bot/slack_blocks.py). Keys make every notice idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Callable
+
+from sqlalchemy import event
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import ticket_queries
+from handlers.context import Deps
+from models.slack import NoticeKind, SlackNotice
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 1200
+
+# Wake-up calls of the delivery workers in this process, run after a commit that queued notices.
+wakeups: set[Callable[[], None]] = set()
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """What a person did to a ticket; given to ticket hooks in place of a mail message."""
+
+    actor: str  # slack:U123, cli, desk
+    verb: str  # assigned, replied, noted, recategorised, closed, reopened
+    detail: dict = field(default_factory=dict)
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # from the Slack interaction when there is one
+
+
+async def add_notice(
+    session: AsyncSession, *, key: str, kind: NoticeKind, channel: str, ticket_id: int | None = None,
+    payload: dict | None = None,
+) -> SlackNotice | None:
+    """Queue a notice unless one with the same key exists."""
+    if (await session.exec(select(SlackNotice.id).where(SlackNotice.key == key))).first() is not None:
+        return None
+    row = SlackNotice(key=key[:300], kind=kind, channel=channel, ticket_id=ticket_id, payload=payload or {})
+    session.add(row)
+    sync = session.sync_session
+    if not sync.info.get("slack_wakeup"):
+        sync.info["slack_wakeup"] = True
+        event.listen(sync, "after_commit", _wake, once=True)
+    return row
+
+
+def _wake(sync_session) -> None:
+    sync_session.info.pop("slack_wakeup", None)
+    for wakeup in list(wakeups):
+        wakeup()
+
+
+def make_hook(channel: str):
+    """The ticket hook that writes card and thread notices for the triage channel `channel`."""
+
+    async def on_ticket_event(session: AsyncSession, event: str, ticket, message=None) -> None:
+        if event == "opened":
+            await add_notice(session, key=f"card:opened:{ticket.id}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
+            return
+        if event == "message" and message is not None:
+            await add_notice(session, key=f"card:mail:{message.id}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
+            payload = {
+                "type": "mail", "from": message.from_addr, "name": message.from_name, "subject": message.subject,
+                "excerpt": (message.text or "")[:EXCERPT_CHARS],
+            }
+            await add_notice(session, key=f"thread:mail:{message.id}", kind=NoticeKind.thread, channel=channel,
+                             ticket_id=ticket.id, payload=payload)
+            return
+        if isinstance(message, StaffAction):
+            await add_notice(session, key=f"card:{message.key}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
+            await add_notice(session, key=f"thread:{message.key}", kind=NoticeKind.thread, channel=channel,
+                             ticket_id=ticket.id, payload={"type": "action", **asdict(message)})
+            return
+        # Any other feature's event: keep the card current.
+        await add_notice(session, key=f"card:{event}:{ticket.id}:{uuid.uuid4().hex}", kind=NoticeKind.card,
+                         channel=channel, ticket_id=ticket.id)
+
+    return on_ticket_event
+
+
+def install(deps: Deps) -> None:
+    """Make ticket events write Slack notices, when Slack and a triage channel are configured."""
+    settings = deps.settings
+    if not settings.slack_configured:
+        return
+    if not settings.slack_triage_channel:
+        log.warning("EOCIC_SLACK_TRIAGE_CHANNEL is not set: no ticket cards will be posted")
+        return
+    deps.ticket_hooks.append(make_hook(settings.slack_triage_channel))
+
+
+async def queue_digest(deps: Deps, today: date) -> SlackNotice | None:
+    """The morning digest of overdue tickets (once per day), and a refresh of their cards so they show the flag."""
+    settings = deps.settings
+    if not (settings.slack_configured and settings.slack_triage_channel):
+        return None
+    channel = settings.slack_triage_channel
+    async with deps.db.transaction() as session:
+        data = await ticket_queries.queue(session, settings, "overdue", limit=20)
+        row = await add_notice(session, key=f"digest:{today.isoformat()}", kind=NoticeKind.digest, channel=channel,
+                               payload={"days": settings.first_response_days, **data})
+        for ticket_id in await ticket_queries.overdue_with_cards(session, settings):
+            await add_notice(session, key=f"card:overdue:{ticket_id}", kind=NoticeKind.card, channel=channel,
+                             ticket_id=ticket_id)
+    return row

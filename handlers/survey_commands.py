@@ -1,0 +1,219 @@
+"""`/eocic survey …`: list, new (modal), status (with a bar chart), remind, extend, close, done.
+
+The modal's submission (callback_id `survey_new`) is handed to `create_from_modal`, which
+returns Slack's `response_action: errors` shape for fields that are wrong.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.context import Deps
+from handlers.mrkdwn import escape
+from handlers.png_chart import stacked_bars
+from handlers.survey_report import campaign_status, closing_summary
+from handlers.survey_timetable import parse_datetime, zone
+from handlers.surveys import (
+    CampaignError, close, create_campaign, extend, get_campaign, mark_done, participants_of, reminder_due_at,
+    remind_now,
+)
+from models.surveys import Campaign
+
+USAGE = ("survey list | new | status NAME | remind NAME [now] | extend NAME DATE | close NAME | "
+         "done NAME ACRONYM")
+MODAL_CALLBACK = "survey_new"
+_FIELDS = [  # block/action id, label, placeholder, optional
+    ("name", "Campaign name", "ESCP-4i progress survey 2019", False),
+    ("audience", "Audience", "ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2", False),
+    ("url", "Survey URL with {token}", "https://survey.example/index.php/123456?token={token}", False),
+    ("opens", "Opens (Europe/Brussels)", "2019-05-13T09:00", False),
+    ("closes", "Closes (Europe/Brussels)", "2019-06-05T18:00", False),
+    ("first_reminder", "First reminder after", "7d", False),
+    ("every", "Then every", "7d", False),
+    ("max_reminders", "At most this many reminders", "3", False),
+    ("last_call", "Last call before closing", "2d", True),
+]
+
+
+@subcommand("survey", USAGE, "progress-survey campaigns: invitations, reminders, who answered")
+async def survey(deps: Deps, caller: Caller, args: list[str]) -> Reply:
+    if not args:
+        raise UsageError("Which survey action?")
+    action, rest = args[0].lower(), args[1:]
+    if action == "list":
+        return await _list(deps)
+    if action == "new":
+        return Reply("Opening the new-campaign form…", modal=new_campaign_modal())
+    if action in {"status", "remind", "extend", "close", "done"}:
+        if not rest:
+            raise UsageError(f"`survey {action}` needs the campaign name (quote it if it has spaces).")
+        return await _ACTIONS[action](deps, caller, rest[0], rest[1:])
+    raise UsageError(f"`{escape(action)}` is not a survey action.")
+
+
+async def _list(deps: Deps) -> Reply:
+    async with deps.db.session() as session:
+        campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
+        items = [await campaign_status(session, c) for c in campaigns]
+    if not items:
+        return Reply("No survey campaigns yet. Start one with `/eocic survey new`.", data=[])
+    lines = [f"• *{escape(s['name'])}* ({s['state']}, closes {s['closes_at'][:16].replace('T', ' ')}): "
+             f"{s['answered']}/{s['total']} answered ({s['response_rate']}%)" for s in items]
+    return Reply("\n".join(lines), data=items)
+
+
+async def _status(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
+    async with deps.db.session() as session:
+        status = await campaign_status(session, await get_campaign(session, name))
+    pending = ", ".join(escape(p) for p in status["pending"]) or "nobody"
+    groups = "\n".join(f"• {escape(label)}: {g['answered']}/{g['total']} ({g['rate']}%)" for label, g in status["by_strand"].items())
+    text = (f"*{escape(status['name'])}*: {status['answered']}/{status['total']} answered ({status['response_rate']}%), "
+            f"{status['reminders_sent']} reminders sent\n{groups}\nPending: {pending}")
+    chart = stacked_bars(f"{status['name']}: {status['answered']}/{status['total']} ({status['response_rate']}%)",
+                         [(label, g["answered"], g["pending"]) for label, g in status["by_strand"].items()])
+    return Reply(text, public=True, data=status, files=[(f"survey-{status['name']}.png".replace(" ", "_"), chart)])
+
+
+async def _remind(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
+    if rest and rest[0].lower() == "now":
+        async with deps.db.transaction() as session:
+            campaign = await get_campaign(session, name)
+            sent = await _checked(remind_now(session, campaign, deps.settings, caller.actor))
+        deps.mail_queued()
+        return Reply(f"Reminder queued for {sent} pending partnership(s) of *{escape(name)}*.", data={"reminders": sent})
+    async with deps.db.session() as session:
+        campaign = await get_campaign(session, name)
+        tz = zone(campaign.timezone)
+        lines = []
+        for participant, partnership in await participants_of(session, campaign):
+            if participant.completed_at or participant.opted_out:
+                continue
+            due = reminder_due_at(campaign, participant)
+            when = (due.astimezone(tz).strftime("%Y-%m-%d %H:%M") if due else
+                    "not invited yet" if participant.invited_at is None else "no more reminders")
+            lines.append(f"• {escape(partnership.acronym)}: {participant.reminders_sent} sent, next {when}")
+    text = "\n".join(lines) or "Everyone has answered."
+    return Reply(f"Next reminders of *{escape(name)}* (`/eocic survey remind \"{escape(name)}\" now` sends one now):\n{text}")
+
+
+async def _extend(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
+    if not rest:
+        raise UsageError("`survey extend` needs the new closing date, e.g. 2019-06-12T18:00.")
+    async with deps.db.transaction() as session:
+        campaign = await get_campaign(session, name)
+        try:
+            closes = parse_datetime(rest[0], campaign.timezone)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        await _checked(extend(session, campaign, closes, caller.actor))
+    return Reply(f"*{escape(name)}* now closes {closes.isoformat()}.", public=True)
+
+
+async def _close(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
+    async with deps.db.transaction() as session:
+        campaign = await get_campaign(session, name)
+        closed = await close(session, campaign, caller.actor, settings=deps.settings)
+        summary = closing_summary(await campaign_status(session, campaign)) if closed else ""
+    return Reply(summary or f"*{escape(name)}* was closed already.", public=closed)
+
+
+async def _done(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
+    if not rest:
+        raise UsageError("`survey done` needs the partnership's acronym.")
+    async with deps.db.transaction() as session:
+        campaign = await get_campaign(session, name)
+        first = await mark_done(session, campaign, rest[0], "slack", caller.actor, settings=deps.settings)
+    if first:
+        deps.mail_queued()
+    what = "recorded as answered; no more reminders" if first else "was already recorded as answered"
+    return Reply(f"{escape(rest[0])} {what} for *{escape(name)}*.", data={"first": first})
+
+
+_ACTIONS = {"status": _status, "remind": _remind, "extend": _extend, "close": _close, "done": _done}
+
+
+async def _checked(decision):
+    """Await a decision; a CampaignError becomes a UsageError so that staff see why and the usage."""
+    try:
+        return await decision
+    except CampaignError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def new_campaign_modal() -> dict:
+    blocks = []
+    for field_id, label, placeholder, optional in _FIELDS:
+        blocks.append({
+            "type": "input", "block_id": field_id, "optional": optional,
+            "label": {"type": "plain_text", "text": label},
+            "element": {"type": "plain_text_input", "action_id": field_id,
+                        "placeholder": {"type": "plain_text", "text": placeholder[:150]}},
+        })
+    return {"type": "modal", "callback_id": MODAL_CALLBACK, "title": {"type": "plain_text", "text": "New survey"},
+            "submit": {"type": "plain_text", "text": "Create"}, "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": blocks}
+
+
+async def create_from_modal(deps: Deps, caller: Caller, state_values: dict) -> dict:
+    """Handle the modal's submission: `{}` when created, else `{"response_action": "errors", …}`."""
+    values = {f: ((state_values.get(f) or {}).get(f) or {}).get("value") or "" for f, *_ in _FIELDS}
+    tz = deps.settings.survey_timezone
+    try:
+        opens = parse_datetime(values["opens"], tz)
+    except ValueError as exc:
+        return {"response_action": "errors", "errors": {"opens": str(exc)}}
+    try:
+        closes = parse_datetime(values["closes"], tz)
+    except ValueError as exc:
+        return {"response_action": "errors", "errors": {"closes": str(exc)}}
+    if not values["max_reminders"].strip().isdigit():
+        return {"response_action": "errors", "errors": {"max_reminders": "write a whole number, e.g. 3"}}
+    try:
+        async with deps.db.transaction() as session:
+            await create_campaign(
+                session, deps.settings, name=values["name"], audience=values["audience"], url_template=values["url"],
+                opens_at=opens, closes_at=closes, first_reminder=values["first_reminder"], every=values["every"],
+                max_reminders=int(values["max_reminders"]), last_call_before=values["last_call"] or None,
+                actor=caller.actor,
+            )
+    except CampaignError as exc:
+        return {"response_action": "errors", "errors": {_field_of(str(exc)): str(exc)}}
+    return {}
+
+
+def _field_of(message: str) -> str:
+    lowered = message.lower()
+    for field_id, hint in (("audience", "audience"), ("audience", "partnership"), ("url", "url"),
+                           ("name", "named"), ("closes", "close"), ("last_call", "last call"), ("every", "duration")):
+        if hint in lowered:
+            return field_id
+    return "name"
+
+
+# ---- a `survey` mail saying "we have submitted it": staff confirm with a button ----
+CONFIRM_ACTION = "survey_confirm_done"
+
+
+async def confirm_blocks(session, sender: str) -> list[dict]:
+    """Buttons for a survey-intent ticket: one per open campaign its sender's partnership has not
+    answered. The Slack edge adds them to the ticket card and routes `CONFIRM_ACTION` to `confirm_done`."""
+    from handlers.surveys import pending_for_sender
+
+    elements = [{"type": "button", "action_id": f"{CONFIRM_ACTION}:{campaign.id}", "value": f"{campaign.id}:{partnership.acronym}",
+                 "text": {"type": "plain_text", "text": f"Mark {partnership.acronym} done in {campaign.name}"[:75]}}
+                for campaign, partnership in await pending_for_sender(session, sender)]
+    return [{"type": "actions", "block_id": CONFIRM_ACTION, "elements": elements[:5]}] if elements else []
+
+
+async def confirm_done(deps: Deps, caller: Caller, value: str) -> Reply:
+    campaign_id, _, acronym = value.partition(":")
+    if not campaign_id.isdigit() or not acronym:
+        return Reply("That button is out of date.")
+    async with deps.db.transaction() as session:
+        campaign = await get_campaign(session, int(campaign_id))
+        first = await mark_done(session, campaign, acronym, "mail", caller.actor, settings=deps.settings)
+    if first:
+        deps.mail_queued()
+    return Reply(f"{escape(acronym)} {'recorded as answered' if first else 'was already recorded'} for *{escape(campaign.name)}*.",
+                 data={"first": first})

@@ -1,0 +1,40 @@
+"""The daily status line and the closing summary, as rows of the Slack notice queue.
+
+They go to the triage channel as `SlackNotice(kind=digest, ticket_id=None)` rows whose payload
+carries the ready text (`payload["text"]`, `payload["source"] == "survey"`), written in the
+transaction of the decision and keyed so that a re-run writes nothing twice. Without Slack
+configured nothing is queued; the functions still return the text (the job logs it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from config.settings import Settings
+from handlers.mrkdwn import escape
+from handlers.slack_notify import add_notice
+from handlers.survey_report import campaign_status, closing_summary, status_line
+from handlers.survey_timetable import zone
+from models.slack import NoticeKind
+from models.surveys import Campaign
+
+
+async def post_daily_status(session: AsyncSession, campaign: Campaign, settings: Settings, now: datetime) -> str:
+    text = status_line(await campaign_status(session, campaign))
+    day = now.astimezone(zone(campaign.timezone)).date().isoformat()
+    await _notice(session, settings, f"survey:{campaign.id}:daily:{day}", text)
+    return text
+
+
+async def post_closing_summary(session: AsyncSession, campaign: Campaign, settings: Settings) -> str:
+    text = closing_summary(await campaign_status(session, campaign))
+    await _notice(session, settings, f"survey:{campaign.id}:closed:r{campaign.revision}", text)
+    return text
+
+
+async def _notice(session: AsyncSession, settings: Settings, key: str, text: str) -> None:
+    if settings.slack_triage_channel and settings.slack_configured:
+        await add_notice(session, key=key, kind=NoticeKind.digest, channel=settings.slack_triage_channel,
+                         payload={"source": "survey", "text": escape(text)})

@@ -1,0 +1,59 @@
+"""Signed completion tokens: `<participant id>.<nonce>.<signature>`, bound to one participant and campaign.
+
+The signature is an HMAC-SHA256 (settings.secret_key) of the campaign id, participant id and
+the participant's random nonce, so a token cannot be forged, moved to another participant or
+another campaign, and stays short enough for a URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+
+from config.settings import Settings, SettingsError
+
+_TOKEN = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{8,32})\.([A-Za-z0-9_-]{22})$")
+
+
+class BadToken(ValueError):
+    """The token is malformed (400) or its signature does not match (403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _key(settings: Settings) -> bytes:
+    key = settings.secret_key.get_secret_value()
+    if not key:
+        raise SettingsError("EOCIC_SECRET_KEY is required to sign survey links but is not set")
+    return key.encode()
+
+
+def _signature(settings: Settings, campaign_id: int, participant_id: int, nonce: str) -> str:
+    digest = hmac.new(_key(settings), f"survey:{campaign_id}:{participant_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def make_token(settings: Settings, campaign_id: int, participant_id: int, nonce: str) -> str:
+    return f"{participant_id}.{nonce}.{_signature(settings, campaign_id, participant_id, nonce)}"
+
+
+def split_token(token: str) -> tuple[int, str, str]:
+    """(participant id, nonce, signature); BadToken(400) when it is not shaped like a token."""
+    match = _TOKEN.match(token or "")
+    if not match:
+        raise BadToken("this is not a survey token", 400)
+    return int(match.group(1)), match.group(2), match.group(3)
+
+
+def check_signature(settings: Settings, campaign_id: int, participant_id: int, nonce: str, signature: str) -> None:
+    if not hmac.compare_digest(_signature(settings, campaign_id, participant_id, nonce), signature):
+        raise BadToken("this survey link is not valid", 403)
