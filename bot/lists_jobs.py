@@ -1,4 +1,4 @@
-"""The lists' timetable: one interval job, `lists:due`, sends what has become due.
+"""The lists' timetable: one interval job, `lists:due` (every EOCIC_LISTS_DUE_SECONDS), sends what is due.
 
 It writes the outbox rows of approved announcements whose time has come (and finishes any
 whose writing was interrupted by a crash), and the webinar reminders whose offset has been
@@ -16,13 +16,12 @@ from models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-DUE_EVERY_SECONDS = 30
-
 
 def register_jobs(scheduler, desk) -> None:
     import handlers.list_commands  # noqa: F401  (registers `/eocic list|person|announce|webinar`)
 
-    schedule(scheduler, "lists:due", run_due_lists, "interval", seconds=DUE_EVERY_SECONDS, next_run_time=utcnow())
+    schedule(scheduler, "lists:due", run_due_lists, "interval", seconds=desk.settings.lists_due_seconds,
+             next_run_time=utcnow())
 
 
 async def run_due_lists() -> None:

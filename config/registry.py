@@ -121,6 +121,7 @@ class Registry:
     _domains: dict[str, Partnership] = field(default_factory=dict, repr=False)
     _domain_keys: list | None = field(default=None, repr=False)
     _prefixes: frozenset = field(default=frozenset(), repr=False)
+    _contacts: dict[str, Partnership] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for p in self.partnerships:
@@ -136,6 +137,8 @@ class Registry:
                 self._phrases.setdefault(squash(m.name), (p, "member", m.name))
             for d in p.domains:
                 self._domains[d.lower()] = p
+            for c in p.contacts:
+                self._contacts[c.email.lower()] = p
         self._prefixes = frozenset(k[:i] for k in self._phrases for i in range(1, len(k) + 1))
 
     # ---------------------------------------------------------------- lookups
@@ -200,11 +203,7 @@ class Registry:
     def by_contact_email(self, addr: str | None) -> Partnership | None:
         if not addr:
             return None
-        addr = addr.strip().lower()
-        for p in self.partnerships:
-            if any(c.email.lower() == addr for c in p.contacts):
-                return p
-        return None
+        return self._contacts.get(addr.strip().lower())
 
     # ---------------------------------------------------------------- matching in text
     def find_mentions(self, text: str) -> list[Mention]:

@@ -166,6 +166,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=120.0, gt=0, description="how long a claimed outbox row is held before retry")
     webinar_reminders: str = Field(default="7d,1d", description="reminder offsets before a webinar: 7d, 1d, 2h, 30m")
     webinar_timezone: str = Field(default="Europe/Brussels", description="time zone of webinar times given without one")
+    lists_due_seconds: float = Field(default=30.0, gt=0, description="how often due announcements and reminders are sent")
 
 
 def load_settings(**overrides) -> Settings:

@@ -70,8 +70,7 @@ async def _token_unsubscribe(session: AsyncSession, token: str, settings: Settin
 
 def _named_lists(text: str, every: list[MailingList]) -> list[MailingList]:
     text = text.lower()
-    named = [m for m in every if m.name in text or any(w in text for w in _LIST_WORDS.get(m.name, ()))]
-    return named
+    return [m for m in every if m.name in text or any(w in text for w in _LIST_WORDS.get(m.name, ()))]
 
 
 async def _subscribe(session: AsyncSession, parsed: ParsedMail, settings: Settings) -> str:

@@ -28,7 +28,7 @@ from handlers import announcements, lists, persons, webinars
 from handlers.intake import Source, ingest
 from models.lists import Subscription, SubscriptionState
 from models.outbox import OutboxMail
-from models.partnerships import Contact, contact_by_email
+from models.partnerships import contact_by_email
 from models.tickets import Ticket
 from tests.desk import run_cli
 from tests.servers import free_port, smtp_env
@@ -401,3 +401,41 @@ async def test_slack_subcommands_for_lists_and_people(desk):
     assert "Erased" in reply.text
     reply = await dispatch(desk.deps, caller, "list show nope")
     assert "there is no list 'nope'" in reply.text
+
+
+async def test_one_click_from_a_received_header_with_the_desk_running(desk_env, smtp_sink):
+    """`eocic-desk run` sends an approved announcement; the List-Unsubscribe URL of the mail works by POST."""
+    import asyncio
+
+    from tests.desk import start_desk_process, wait_until
+
+    port = free_port()
+    env = {**desk_env, **smtp_env(smtp_sink.host, smtp_sink.port), "EOCIC_HTTP_PORT": str(port),
+           "EOCIC_PUBLIC_URL": f"http://127.0.0.1:{port}", "EOCIC_LISTS_DUE_SECONDS": "0.5"}
+    assert run_cli(env, "list", "add", "newsletter", "ana@one.example", "--source", "web form 2019").returncode == 0
+    proc = start_desk_process(env, "run")
+    try:
+        text = desk_env["EOCIC_DATA_DIR"] + "/issue.md"
+        with open(text, "w") as fh:
+            fh.write("Hello **partners**.\n")
+        made = await asyncio.to_thread(run_cli, env, "announce", "--list", "newsletter", "--subject", "News", "--markdown", text, "--approve")
+        assert made.returncode == 0, made.stderr
+        msg = parsed((await smtp_sink.wait_for(1, timeout=60))[0])
+        https, _ = unsubscribe_links(msg)
+        async with aiohttp.ClientSession() as http:
+            async def up():
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        return resp.status in (200, 503)
+                except aiohttp.ClientError:
+                    return False
+            assert await wait_until(up, timeout=30)
+            async with http.post(https, data="List-Unsubscribe=One-Click",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+                assert resp.status == 200
+        shown = await asyncio.to_thread(run_cli, env, "list", "show", "newsletter", "--json")
+        assert json.loads(shown.stdout)["members"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()

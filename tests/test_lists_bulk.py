@@ -18,10 +18,10 @@ from collections import Counter
 from bot.runtime import open_desk
 from bot.standins import CatcherHandler, SmtpCatcher
 from config.settings import load_settings
-from models.lists import Subscription, SubscriptionState
-from models.partnerships import Contact
 from handlers import lists
 from models.base import utcnow
+from models.lists import Subscription, SubscriptionState
+from models.partnerships import Contact
 from tests.desk import run_cli, start_desk_process
 from tests.servers import smtp_env
 

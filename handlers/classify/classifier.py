@@ -103,6 +103,7 @@ class Classifier:
             else:
                 reasons.append(f"wording → {category} ({cconf:.2f})")
             also = [clabels[i] for i in corder[1:4] if cprob[i] >= ALSO_MENTIONS_MIN and prep.category_cues.get(clabels[i])]
+            also += [c for c in prep.aside_cues if c != category and c not in also]
             if also:
                 reasons.append("also mentions: " + ", ".join(also))
 

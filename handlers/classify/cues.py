@@ -50,6 +50,12 @@ INTENT_CUES: dict[str, list[str]] = {
         # nl and others
         r"afwezig", r"buiten\s+kantoor", r"met\s+vakantie", r"automatisch\s+antwoord", r"niet\s+meer\s+werkzaam", r"frånvarande", r"semester", r"ferie",
         r"lomalla", r"szabads[áa]g", r"dovolen[áa]", r"concediu", r"εκτός\s+γραφείου",
+        r"dovolen", r"nem[áa]m\s+p[řr][íi]stup", r"nep[řr][íi]tomn", r"απουσιάζ", r"άδεια", r"encontro-me\s+ausente", r"me\s+encuentro\s+(?:fuera|ausente)", r"i\s+left\s+(?:the\s+|our\s+)?[a-z]",
+        r"(?:address|mailbox|account)\s+will\s+(?:be\s+)?(?:closed|deactivated|deleted|no\s+longer)", r"(?:my|his|her)\s+successor", r"nachfolger(?:in)?", r"successeur", r"sucesor(?:a)?", r"successor[ea]", r"sucessor(?:a)?", r"nast[ęe]pc",
+        r"licen[çc]a\s+de\s+(?:maternidade|paternidade|parentalidade)", r"n[ãa]o\s+[ée]\s+consultad", r"baja\s+(?:por\s+)?(?:maternidad|paternidad)", r"cong[ée]\s+(?:de\s+)?maternit[ée]",
+        r"mutterschutz", r"maternit[àa]", r"urlop\s+macierzy", r"nepracuje", r"vygenerov", r"automaticky", r"as\s+soon\s+as\s+i(?:'m|\s+am)\s+back", r"when\s+i(?:'m|\s+am)\s+back", r"upon\s+my\s+return",
+        r"d[èe]s\s+mon\s+retour", r"a\s+mi\s+regreso", r"nach\s+meiner\s+r[üu]ckkehr", r"al\s+mio\s+rientro", r"no\s+meu\s+regresso", r"po\s+powrocie",
+        r"will\s+not\s+be\s+(?:reading|checking|answering)", r"(?:e-?mail|message)\s+(?:will\s+not|won't)\s+be\s+forwarded", r"wordt\s+niet\s+doorgestuurd", r"n'est\s+pas\s+transf[ée]r[ée]", r"wird\s+nicht\s+weitergeleitet",
     ],
     "bounce": [
         r"delivery\s+(?:status\s+notification|has\s+failed|failed|failure|incomplete|to\s+the\s+following\s+recipients?\s+failed)", r"undeliver(?:able|ed)",
@@ -81,24 +87,41 @@ INTENT_CUES: dict[str, list[str]] = {
         r"shortlisted", r"(?:participation|evaluation|registration|listing)\s+fee", r"speaker\s+package", r"attendees?\s+list", r"verified\s+contacts", r"total\s+records",
         r"(?:acquir|purchas|buy)\w*\s+(?:the\s+)?(?:attendee|contact|email)\s+list", r"guest\s+post", r"sponsored\s+(?:post|article)", r"(?:page|p[áa]gina)s?\s+web\s+(?:modernas|profesionales)",
         r"web\s+design", r"dise[ñn]o\s+web", r"refinanc", r"reply\s+yes",
+        r"docusign", r"review\s+(?:the\s+)?document", r"domain\s+(?:name\s+)?(?:renewal|expir)", r"domeinnaam", r"verlenging", r"renouvellement\s+de\s+(?:votre\s+)?(?:nom\s+de\s+)?domaine", r"renovaci[óo]n\s+(?:del|de\s+su)\s+dominio", r"domainverl[äa]ngerung",
+        r"zahlungserinnerung", r"mahnung", r"payment\s+reminder", r"100\s*%\s+(?:de\s+r[ée]ussite|success|garant)", r"garanti", r"\bcrm\b", r"wallet", r"(?:btc|crypto|eth|usdt)\s+withdrawal", r"withdrawal\s+of\s+[\d.,]+", r"unauthori[sz]ed\s+(?:login|access|sign-?in|transaction)", r"nieautoryzowan",
+        r"zablokowan", r"potwierd[źz]\s+swoje\s+dane", r"confirm\s+your\s+(?:details|identity|data|entry|listing)", r"who'?s\s+who", r"directory", r"selected\s+for\s+inclusion", r"secure\s+link",
+        r"within\s+(?:24|48)\s+hours", r"w\s+ci[ąa]gu\s+24\s+godzin", r"dans\s+les\s+24\s+heures", r"innerhalb\s+von\s+(?:24\s+stunden|\d+\s+tagen)", r"entro\s+24\s+ore", r"em\s+24\s+horas", r"en\s+24\s+horas",
+        r"dear\s+(?:customer|user|account\s+holder)", r"szanowny\s+u[żz]ytkowniku", r"cher\s+client", r"estimado\s+cliente", r"sehr\s+geehrter\s+kunde", r"gentile\s+cliente", r"caro\s+cliente",
+        r"not\s+interested\??\s+(?:just\s+)?reply", r"worth\s+a\s+(?:quick\s+)?\d+[\s-]*min", r"qualified\s+(?:meetings|leads|appointments)", r"pay\s+per\s+(?:meeting|lead|click)", r"no\s+retainer", r"decision[\s-]makers",
+        r"estimado\s+usuario", r"verifique\s+sus\s+datos", r"(?:unusual|suspicious)\s+(?:activity|sign-?in|login)", r"actividad\s+(?:inusual|sospechosa)", r"activit[ée]\s+(?:inhabituelle|suspecte)",
+        r"ungew[öo]hnliche\s+aktivit", r"attivit[àa]\s+(?:insolita|sospetta)", r"atividade\s+(?:incomum|suspeita)", r"nietypow", r"suspensi[óo]n", r"suspension\s+of\s+your",
+        r"korrekturabzug", r"eintrag\s+im", r"verl[äa]ngert\s+sich\s+automatisch", r"renews\s+automatically", r"se\s+renouvelle\s+automatiquement", r"zzgl\.?\s+mwst", r"entry\s+in\s+the\s+(?:\w+\s+)?(?:directory|register|guide)",
+        r"(?:link|click|kliknij|cliquez|haga\s+clic|klicken).{0,30}(?:p[łl]atno|payment|paiement|pago|zahlung|pagamento)", r"zostanie\s+wy[łl][ąa]czon", r"will\s+be\s+(?:disconnected|switched\s+off|terminated)",
+        r"termin\s+p[łl]atno[śs]ci\s+min[ąa][łl]", r"trading\s+bot", r"bull\s+run", r"telegram", r"whatsapp",
+        r"\bcasino\b", r"\bloan\b", r"crypto", r"(?:increase|double|triple)\s+your", r"raddoppia", r"doublez", r"duplique", r"verdoppeln", r"✔", r"illimitat", r"unlimited", r"ilimitad",
         r"skrzynka\s+(?:pocztowa\s+)?(?:jest\s+)?pe[łl]na", r"wygra[łl]", r"faktura\s+(?:zaleg|nieop[łl]acon)", r"promocj",
     ],
     "subscribe": [
         r"(?:add|include|put|register|enrol|enroll|sign)\s+(?:me|us|my\s+colleagues?|him|her|them|our\s+\w+)(?:\s+up)?\s+(?:to|on|in|for)\s+(?:the|your|this|eocic)?\s*(?:mailing|distribution|e-?mail|newsletter|contact|mail|news)",
-        r"\bsubscri(?:be|ption)\b(?!.{0,20}\bun)", r"sign\s+(?:me|us)\s+up", r"join\s+(?:the|your)\s+(?:mailing|distribution|e-?mail)\s+list",
+        r"(?<!un)subscri(?:be|ption)\b", r"sign\s+(?:me|us)\s+up", r"join\s+(?:the|your)\s+(?:mailing|distribution|e-?mail)\s+list",
         r"(?:receive|get)\s+(?:the|your)\s+(?:newsletter|news|updates|announcements|mailings|invitations)", r"(?:be|kept)\s+(?:kept\s+)?(?:informed|in\s+the\s+loop|posted)",
         r"(?:added|included)\s+to\s+(?:the|your)\s+(?:list|mailing)", r"new\s+colleague", r"(?:receive|get)\s+(?:your|the|all\s+your|eocic)\s+(?:communications?|mails|e-?mails|information|news|messages)",
         r"(?:can|could)\s+(?:you\s+)?(?:also\s+)?(?:add|include)\b", r"\bas\s+well\b.{0,40}\b(?:list|mailings?|communications|newsletter)",
-        r"(?:m'|nous\s+)?inscrire", r"abonner", r"abonnement", r"liste\s+de\s+diffusion", r"lettre\s+d'information", r"recevoir\s+(?:la|votre|vos)\s+(?:newsletter|lettre|informations|actualit[ée]s|invitations)",
+        r"(?:m'|nous\s+)?(?<!d[ée]s)inscrire", r"(?<!d[ée]s)abonner", r"(?<!d[ée]s)abonnement", r"recevoir\s+(?:la|votre|vos)\s+(?:newsletter|lettre|informations|actualit[ée]s|invitations)",
         r"ajouter\s+(?:mon|ma|notre|mes)\s+(?:adresse|coll[èe]gue)",
-        r"suscribir", r"suscripci[óo]n", r"dar(?:me|nos|le)?\s+de\s+alta", r"lista\s+de\s+(?:distribuci[óo]n|correo)", r"bolet[íi]n", r"recibir\s+(?:el|la|vuestro|vuestra|su|sus)\s+(?:bolet[íi]n|newsletter|informaci[óo]n|novedades|convocatorias)",
+        r"(?<!de)suscribir", r"(?<!de)suscripci[óo]n", r"dar(?:me|nos|le)?\s+de\s+alta", r"recibir\s+(?:el|la|vuestro|vuestra|su|sus)\s+(?:bolet[íi]n|newsletter|informaci[óo]n|novedades|convocatorias)",
         r"a[ñn]adir\s+(?:a\s+)?(?:mi|nuestra|nuestro)\s+(?:compa[ñn]er|colega|direcci[óo]n)", r"incluir(?:me|nos|le|la)?\s+en",
-        r"anmelden", r"aufnehmen", r"verteiler", r"newsletter\s+abonnieren", r"in\s+den\s+verteiler", r"auf\s+die\s+liste", r"hinzuf[üu]gen",
-        r"iscriver(?:mi|ci|e)", r"iscrizione\s+(?:alla\s+)?(?:newsletter|mailing|lista)", r"aggiunger(?:mi|ci|e)\s+(?:alla|nella)\s+(?:lista|mailing)", r"lista\s+di\s+distribuzione", r"ricevere\s+(?:la|le|vostra|vostre)\s+(?:newsletter|comunicazioni|informazioni)",
-        r"subscrever", r"inscrever", r"lista\s+de\s+distribui[çc][ãa]o", r"receber\s+(?:a|as|o|os)\s+(?:newsletter|comunica[çc][õo]es|informa[çc][õo]es|not[íi]cias)", r"adicionar\s+(?:o\s+meu|a\s+minha)",
+        r"anmelden", r"aufnehmen", r"hinzuf[üu]gen",
+        r"(?<!dis)iscriver(?:mi|ci|e)", r"iscrizione\s+(?:alla\s+)?(?:newsletter|mailing|lista)", r"aggiunger(?:mi|ci|e)\s+(?:alla|nella)\s+(?:lista|mailing)", r"ricevere\s+(?:la|le|vostra|vostre)\s+(?:newsletter|comunicazioni|informazioni)",
+        r"subscrever", r"inscrever", r"receber\s+(?:a|as|o|os)\s+(?:newsletter|comunica[çc][õo]es|informa[çc][õo]es|not[íi]cias)", r"adicionar\s+(?:o\s+meu|a\s+minha)",
+        r"newsletter\s+abonnieren", r"in\s+den\s+verteiler\s+(?:auf|aufnehmen)", r"(?:mich|uns)\s+in\s+den\s+verteiler",
+        r"(?:receive|get)\s+(?:it|them)\s+directly", r"(?:la|le)\s+recevoir\s+directement", r"recibirl[oa]s?\s+directamente", r"riceverl[aoe]\s+direttamente", r"receb[êe]-l[ao]s?\s+diretamente",
+        r"direkt\s+(?:an|zu)\s+\S+\s+(?:schicken|senden)", r"passar\s+a\s+receber", r"empezar\s+a\s+recibir", r"commencer\s+[àa]\s+recevoir", r"iniziare\s+a\s+ricevere", r"künftig\s+(?:auch\s+)?direkt",
+        r"how\s+(?:can|do)\s+i\s+(?:receive|get|sign\s+up|subscribe|join)", r"comment\s+(?:puis-je|recevoir|m'inscrire)", r"c[óo]mo\s+puedo\s+(?:recibir|suscribir|apuntarme)", r"wie\s+kann\s+ich\s+(?:den|die|ihre|mich)",
+        r"come\s+posso\s+(?:ricevere|iscrivermi)", r"como\s+posso\s+(?:receber|subscrever|inscrever)", r"jak\s+mog[ęe]\s+(?:otrzymywa|zapisa)", r"[įi]traukti", r"gauti\s+\w*\s*naujienlai",
         r"zapisa[ćc]", r"dopisa[ćc]", r"dodanie\s+(?:mnie|mojego|kolegi|kole[żz]anki)", r"subskryp", r"otrzymywa[ćc]\s+(?:newsletter|informacj|wiadomo)",
         r"aanmelden", r"inschrijven", r"toevoegen\s+aan", r"p[řr]ihl[áa]s", r"za[řr]adit", r"p[řr]idat\s+(?:m[ěe]|mou|kolegu)", r"odeb[íi]rat",
-        r"prenumerera", r"l[äa]gg\s+till", r"feliratkoz", r"abona(?:re|ți|ti)", r"εγγραφ", r"prijav(?:iti|a)", r"dodati\s+na", r"tilata", r"tilaaja", r"tilmeld",
+        r"prenumerera", r"l[äa]gg\s+till", r"feliratkoz", r"(?<!dez)abona(?:re|ți|ti)", r"εγγραφ", r"prijav(?:iti|a)", r"dodati\s+na", r"tilata", r"tilaaja", r"tilmeld",
     ],
     "unsubscribe": [
         r"unsubscri", r"remove\s+(?:me|my\s+(?:e-?mail|address|name|details|data)|us|him|her)", r"take\s+(?:me|us)\s+off", r"stop\s+(?:sending|e-?mailing|receiving)",
@@ -113,7 +136,16 @@ INTENT_CUES: dict[str, list[str]] = {
         r"afmelden", r"uitschrijven", r"verwijder\s+(?:mij|mijn)", r"usuni[ęe]ci", r"wypisani", r"rezygnacj",
         r"odhl[áa][šs]", r"v[ýy]maz", r"smazat", r"avregistrera", r"avsluta\s+(?:min\s+)?prenumeration", r"afmeld", r"peru(?:uta|a)\s+tilau", r"poista\s+(?:minut|osoitteeni)",
         r"leiratkoz", r"t[öo]r[öo]lj", r"dezabona", r"[șs]terge(?:ți)?\s+(?:adresa|datele)", r"διαγραφ", r"odjav", r"izbri[sš]", r"отпис", r"atsisakyti", r"atrakst[īi]t", r"loobu",
-        r"(?:mails|e-?mails|messages|mailings)\s+(?:are\s+)?(?:not|no\s+longer)\s+relevant",
+        r"(?:mails|e-?mails|messages|mailings)\s+(?:are\s+)?(?:not|no\s+longer)\s+relevant", r"withdraw\s+(?:this|my|the)\s+consent", r"(?:no|little|not\s+much)\s+(?:point|need|sense)\s+(?:in\s+)?(?:you\s+)?(?:sending|mailing|writing\s+to)",
+        r"ne\s+plus\s+(?:m'|nous\s+|me\s+)?envoyer", r"nicht\s+mehr\s+(?:zu\s+)?(?:senden|schicken|zusenden)", r"no\s+(?:me|nos)\s+(?:env[íi]en|mand[ée]n)\s+m[áa]s", r"dej(?:en|ad)\s+de\s+enviar(?:me|nos)",
+        r"non\s+(?:inviatemi|mandatemi|inviarmi)\s+pi[ùu]", r"n[ãa]o\s+me\s+enviem\s+mais", r"deixem\s+de\s+(?:me\s+)?enviar", r"nie\s+(?:wysy[łl]a[ćc]|przesy[łl]a[ćc])", r"prosz[ęe]\s+nie\s+wysy[łl]a",
+        r"(?:remove|delete|erase|eliminate|cancel|take)\W+(?:\w+\W+){0,3}?(?:my|our|his|her)\s+(?:e-?mail\s+)?(?:address|data|details|contact)",
+        r"(?:supprimer|retirer|effacer|enlever|radier)\W+(?:\w+\W+){0,3}?(?:mon|ma|mes|notre|nos)\s+(?:adresse|donn[ée]es|coordonn[ée]es|contact)", r"suppression\s+de\s+mes",
+        r"(?:eliminar|borrar|quitar|retirar|suprimir|dar\s+de\s+baja)\w*\W+(?:\w+\W+){0,3}?(?:mi|mis|nuestra|nuestros)\s+(?:direcci[óo]n|datos|correo|contacto)", r"eliminarais", r"elimin[ae]n\s+mi",
+        r"(?:l[öo]schen|entfernen|streichen|austragen|nehmen)\W+(?:\w+\W+){0,3}?(?:mich|meine|meinen|unsere)\b", r"nehmen\s+sie\s+mich\s+(?:aus|von)", r"aus\s+(?:dem|ihrem|eurem)\s+verteiler",
+        r"(?:cancellare|rimuovere|eliminare|togliere)\W+(?:\w+\W+){0,3}?(?:il\s+mio|la\s+mia|i\s+miei|mio|mia|miei)", r"cancellazione\s+(?:del|dell')", r"toglietemi", r"rimuovetemi",
+        r"(?:remover|apagar|retirar|eliminar)\W+(?:\w+\W+){0,3}?(?:o\s+meu|a\s+minha|os\s+meus|meu|minha)", r"retirem-me", r"removam", r"quit(?:adme|enme|arme|arnos)", r"b[óo]rr(?:adme|enme|arme)", r"sac(?:adme|enme)", r"dezabona", r"desuscrib", r"retirar\s+da\s+lista", r"tirem-me",
+        r"(?:usun[ąa][ćc]|wykre[śs]li[ćc]|skre[śs]li[ćc])\W+(?:\w+\W+){0,3}?(?:m[óo]j|moje|mnie|nasz)", r"wykre[śs]lenie",
     ],
     "survey": [
         r"\bsurvey", r"questionnaire", r"progress\s+(?:survey|report|monitoring)", r"limesurvey", r"monitoring\s+exercise",
@@ -140,6 +172,11 @@ INTENT_CUES: dict[str, list[str]] = {
         r"n[ãa]o\s+(?:[ée]\s+preciso|precisa|necessita)\s+(?:de\s+)?(?:responder|resposta)", r"s[óo]\s+queria\s+(?:agradecer|dizer|avisar)", r"desiludid",
         r"nie\s+trzeba\s+odpowiada", r"chcia[łl](?:a|em|am)?(?:bym)?\s+tylko\s+(?:podzi[ęe]kowa|powiedzie|poinformowa)", r"rozczarow",
         r"\binvoice\b", r"facture", r"factura", r"rechnung", r"fattura", r"fatura", r"faktur",
+        r"par\s+erreur", r"mauvais\s+destinataire", r"(?:falsche[rn]?|wrong)\s+(?:empf[äa]nger|adresse|address)", r"destinatario\s+(?:equivocado|sbagliato|errato)", r"destinat[áa]rio\s+errado",
+        r"herzlichen\s+dank", r"(?:many|warm|big|huge)\s+thanks\s+for", r"wir\s+melden\s+uns", r"we(?:'ll|\s+will)\s+be\s+in\s+touch", r"nous\s+reviendrons\s+vers\s+vous", r"nos\s+pondremos\s+en\s+contacto",
+        r"vi\s+faremo\s+sapere", r"entraremos\s+em\s+contacto", r"odezwiemy\s+si[ęe]", r"angenehme(?:n|s)?\s+gespr[äa]ch",
+        r"apply\s+for\s+(?:\w+\s+){0,3}(?:position|job|post|vacanc\w+|role)", r"open\s+positions?", r"(?:my|our)\s+cv\b", r"curriculum\s+vitae", r"lebenslauf", r"[żz]yciorys", r"postuler",
+        r"(?:vi|v[ăa])\s+mul[țt]umim", r"mul[țt]umiri", r"nu\s+este\s+nevoie\s+de\s+r[ăa]spuns", r"tack\s+f[öo]r", r"d[ěe]kujeme\s+za", r"k[öo]sz[öo]nj[üu]k", r"bedankt\s+voor", r"verhuisd", r"nieuw\s+(?:kantoor|adres)",
     ],
 }
 
@@ -153,6 +190,41 @@ INTENT_CUES["commercial"] = [
     r"verified\s+(?:contacts|emails|records)", r"records", r"\bsample\b", r"our\s+(?:agency|services|solutions|team\s+of\s+experts|company\s+offers)", r"we\s+(?:offer|provide|specialise|specialize)",
     r"dear\s+(?:colleague|cluster\s+leader|sir|madam|sir/madam|partner|manager|customer)", r"(?:book|schedule)\s+a\s+(?:call|demo)", r"\bdemo\b", r"\bwebsite\s+(?:design|redesign)",
     r"unsubscribe\s+(?:here|link)", r"reply\s+\"?(?:remove|stop)", r"promo", r"\bdeal\b", r"invest", r"profit", r"\broi\b", r"\bbonus\b",
+]
+INTENT_CUES["survey-eocic"] = [
+    r"progress\s+(?:survey|questionnaire|report)", r"monitoring\s+(?:survey|questionnaire|exercise)", r"survey\s+(?:link|deadline|invitation|reminder|form)", r"link\s+to\s+the\s+(?:survey|questionnaire)",
+    r"(?:fill|filled|filling|complete|completed|completing|submit|submitted|answer|answered|answering|respond|responded)\s+(?:in\s+|out\s+|to\s+)?(?:the|your|our|this)\s+(?:\w+\s+)?(?:survey|questionnaire)",
+    r"(?:the|your|eocic|escp)\s+(?:progress\s+|online\s+|monitoring\s+)?(?:survey|questionnaire)\b", r"(?:personal|access|survey)\s+(?:access\s+)?link", r"link\s+(?:is\s+|was\s+)?(?:broken|expired|not\s+working|dead)", r"limesurvey",
+    r"who\s+(?:should|must|has\s+to|is\s+to)\s+(?:answer|respond|fill|complete)", r"(?:extension|extend|more\s+time).{0,40}(?:survey|questionnaire|deadline)",
+    r"enqu[êe]te\s+(?:de\s+suivi|d'avancement|de\s+progr[èe]s|eocic)", r"questionnaire\s+(?:de\s+suivi|d'avancement|eocic)", r"(?:rempli|remplir|compl[ée]t[ée]|r[ée]pondu)\s+(?:à\s+)?(?:l'enqu[êe]te|le\s+questionnaire)",
+    r"encuesta\s+de\s+(?:progreso|seguimiento|avance)", r"cuestionario\s+de\s+(?:progreso|seguimiento|avance)", r"(?:rellenar|completar|contestar|responder)\s+(?:la\s+encuesta|el\s+cuestionario)", r"qui[ée]n\s+(?:responde|contesta|debe\s+responder)",
+    r"fortschritts(?:umfrage|bericht|befragung)", r"(?:die|ihre|der)\s+(?:umfrage|fragebogen)", r"(?:ausf[üu]llen|beantworten|abgeschickt|eingereicht)",
+    r"questionario\s+(?:di\s+monitoraggio|sui\s+progressi|di\s+avanzamento)", r"(?:compilare|compilato|rispondere\s+al)\s+(?:il\s+)?questionario",
+    r"inqu[ée]rito\s+de\s+(?:progresso|acompanhamento)", r"question[áa]rio\s+de\s+(?:progresso|acompanhamento)", r"(?:preencher|preenchi|respondemos|responder)\s+(?:ao\s+|o\s+)?(?:inqu[ée]rito|question[áa]rio)",
+    r"ankiet[aęyi]\s+(?:post[ęe]pu|monitoruj|monitoringow|eocic)", r"wype[łl]ni(?:[ćc]|[łl]am|[łl]em|li[śs]my)\s+(?:\w+\s+)?ankiet",
+    r"voortgangs(?:enqu[êe]te|vragenlijst)", r"survey\s+is\s+(?:not\s+active|closed|expired|not\s+available)", r"(?:my|the)\s+token", r"(?:link|token)\b.{0,40}\b(?:doesn't|does\s+not|won't|not)\s+work",
+]
+INTENT_CUES["switch"] = [
+    r"something\s+else", r"(?:another|different|separate|other)\s+(?:question|matter|topic|thing|request)", r"(?:my|the)\s+(?:real|actual|main)\s+(?:question|reason|request)", r"while\s+i\s+have\s+you", r"on\s+another\s+note",
+    r"(?:une\s+)?autre\s+(?:question|chose|sujet)", r"(?:ma|notre)\s+vraie\s+question", r"par\s+ailleurs", r"otra\s+(?:cosa|pregunta|consulta)", r"aprovecho\s+para", r"eigentliche[sr]?\s+(?:anliegen|frage)",
+    r"(?:noch\s+)?eine\s+andere\s+frage", r"(?:un'?\s*)?altra\s+(?:cosa|domanda|questione)", r"ne\s+approfitto", r"outra\s+(?:coisa|quest[ãa]o|pergunta)", r"aproveito\s+para", r"inna\s+sprawa", r"przy\s+okazji", r"korzystaj[ąa]c\s+z\s+okazji",
+]
+# A remark on the side: what follows is NOT the main request ("By the way, thanks for the recording")
+ASIDE = [
+    r"by\s+the\s+way", r"\bbtw\b", r"\bp\.?\s?s\.?\b", r"on\s+a\s+side\s+note", r"au\s+passage", r"\bà\s+propos\b", r"por\s+cierto", r"\bpd:", r"[üu]brigens", r"nebenbei",
+    r"a\s+proposito", r"tra\s+l'altro", r"j[áa]\s+agora", r"a\s+prop[óo]sito", r"\bps\.", r"nawiasem\s+m[óo]wi[ąa]c", r"trouwens",
+]
+INTENT_CUES["request"] = [
+    r"\?", r"\bplease\b", r"s'il\s+vous\s+pla[îi]t", r"merci\s+de\s+(?:bien\s+vouloir\s+)?\w+er\b", r"por\s+favor", r"\bbitte\b", r"per\s+(?:favore|cortesia)", r"prosz[ęe]", r"could\s+you", r"can\s+you", r"would\s+you", r"please\s+(?:advise|help|send|tell|let)", r"(?:we|i)\s+(?:need|would\s+(?:like|appreciate)|are\s+looking\s+for)", r"\badvice\b", r"\bhelp\b", r"\bsupport\b",
+    r"pourriez-vous", r"pouvez-vous", r"nous\s+aimerions", r"conseils?", r"\baide\b", r"podr[íi]an", r"pueden", r"necesitamos", r"nos\s+gustar[íi]a", r"ayuda", r"consejo", r"k[öo]nnten\s+sie", r"wir\s+(?:m[öo]chten|br[äa]uchen|suchen)", r"\bhilfe\b", r"\brat\b",
+    r"potreste", r"potete", r"vorremmo", r"abbiamo\s+bisogno", r"aiuto", r"consigli", r"poderiam", r"podem", r"gostar[íi]amos", r"precisamos", r"ajuda", r"conselho", r"czy\s+(?:mog[ąa]|mo[żz]e|mogliby|mogliby[śs]cie)", r"prosz[ęe]\s+o", r"prosimy\s+o", r"prosiliby[śs]my", r"pomoc", r"doradztw", r"\bporad",
+]
+INTENT_CUES["chitchat"] = [
+    r"running\s+(?:\d+\s+min\w*\s+)?late", r"see\s+you\s+(?:in|at|on|tomorrow|soon|there)", r"coffee", r"dinner", r"lunch", r"photos?\b", r"(?:office|we)\s+(?:has|have)\s+moved", r"new\s+(?:office\s+)?address",
+    r"that'?s\s+all\s+we\s+needed", r"take\s+it\s+from\s+here", r"(?:just|only)\s+to\s+(?:say|let\s+you\s+know|tell)", r"congratulations\s+(?:on|for)\s+(?:the|your)", r"happy\s+(?:holidays|new\s+year|easter)", r"merry\s+christmas",
+    r"(?:juste|seulement)\s+pour\s+(?:vous\s+)?dire", r"[àa]\s+bient[ôo]t", r"d[îi]ner", r"d[ée]jeuner", r"s[óo]lo\s+para\s+(?:decir|contar|avisar)", r"nos\s+vemos", r"cena", r"mil\s+gracias", r"nur\s+(?:kurz\s+)?(?:zur\s+info|damit)", r"bis\s+(?:dann|morgen|donnerstag|bald)", r"abendessen", r"grillabend", r"fotos",
+    r"solo\s+per\s+(?:dire|farvi|informarvi)", r"ci\s+vediamo", r"s[óo]\s+para\s+(?:dizer|dar\s+os\s+parab[ée]ns|informar)", r"parab[ée]ns\s+pel", r"jantar", r"tylko\s+(?:[żz]eby|aby)\s+(?:powiedzie|poinformowa)", r"do\s+zobaczenia", r"kolacj", r"zdj[ęe]cia",
+    r"rezervacij", r"ve[čc]er", r"pozdrowienia\s+dla",
 ]
 INTENT_CUES["list"] = [
     r"mailing\s*list", r"distribution\s+list", r"newsletter", r"\blists?\b", r"liste\s+de\s+diffusion", r"lettre\s+d'information", r"lista\s+de\s+(?:distribuci[óo]n|correo)",
@@ -183,7 +255,17 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"piano\s+di\s+comunicazione", r"diffusione", r"sito\s+web", r"indicatori", r"valutazione\s+del\s+partenariato", r"sostenibilit[àa]", r"accordo\s+di\s+partenariato", r"forma\s+giuridica",
         r"governa[çc][ãa]o", r"plano\s+de\s+comunica[çc][ãa]o", r"dissemina[çc][ãa]o", r"s[íi]tio\s+web", r"avalia[çc][ãa]o\s+d[ao]\s+parceria", r"sustentabilidade", r"acordo\s+de\s+parceria",
         r"plan\s+komunikacji", r"strategi[ai]\s+komunikacji", r"upowszechnian", r"wska[źz]nik", r"ewaluacj", r"trwa[łl]o[śs][ćc]", r"porozumieni[ea]\s+partnersk", r"stron[aey]\s+internetow", r"logotyp",
-        r"communicatieplan", r"verspreiding", r"duurzaamheid",
+        r"communicatieplan", r"verspreiding", r"duurzaamheid", r"guidelines", r"style\s*guide", r"brand\s+book", r"linee\s+guida", r"comunicazione\s+comune", r"lignes\s+directrices", r"charte\s+graphique",
+        r"manual\s+de\s+(?:identidad|estilo|normas)", r"directrices\s+de\s+comunicaci[óo]n", r"leitfaden", r"styleguide", r"corporate\s+design", r"diretrizes", r"wytyczn", r"ksi[ęe]ga\s+znaku",
+        r"after\s+the\s+(?:project|funding|grant|eu\s+money|contract)\s+(?:ends|is\s+over|finishes|stops)", r"(?:continue|keep)\s+(?:working\s+)?together", r"beyond\s+(?:the\s+)?(?:project|funding|20\d\d)",
+        r"(?:legal|formal)\s+(?:status|set[\s-]?up)", r"\b(?:eeig|geie|aeie|ewiv|aisbl|asbl)\b", r"membership\s+fee", r"rotating\s+(?:chair|presidency)", r"memorandum\s+of\s+understanding",
+        r"continuer\s+(?:à\s+travailler\s+)?ensemble", r"apr[èe]s\s+(?:la\s+fin\s+du\s+(?:projet|financement)|20\d\d)", r"convention\s+de\s+coop[ée]ration", r"m[êe]me\s+sans\s+(?:subvention|financement)",
+        r"seguir\s+(?:trabajando\s+)?juntos", r"continuar\s+(?:trabajando|colaborando|juntos)", r"despu[ée]s\s+(?:del\s+proyecto|de\s+la\s+financiaci[óo]n)", r"convenio\s+de\s+colaboraci[óo]n",
+        r"weiter(?:hin)?\s+zusammen(?:arbeiten|arbeit)", r"nach\s+(?:dem\s+)?(?:projektende|ende\s+der\s+f[öo]rderung)", r"kooperationsvereinbarung",
+        r"continuare\s+a\s+(?:collaborare|lavorare\s+insieme)", r"dopo\s+la\s+fine\s+del\s+(?:progetto|finanziamento)",
+        r"continuar\s+a\s+(?:trabalhar|colaborar)", r"ap[óo]s\s+o\s+fim\s+do\s+(?:projeto|projecto|financiamento)",
+        r"kontynuowa[ćc]\s+wsp[óo][łl]prac", r"po\s+zako[ńn]czeniu\s+projektu",
+        r"forts[æa]tte\s+samarbejdet", r"forts[äa]tta\s+samarbetet", r"samarbejdsaftale", r"samarbetsavtal", r"blijven\s+samenwerken",
     ],
     "sme-engagement": [
         r"sme\s+(?:engagement|involvement|participation|interest|needs|retention|survey|members)", r"engag(?:e|ing|ement\s+of)\s+(?:our\s+|the\s+|more\s+)?(?:smes|companies|members|firms)",
@@ -197,9 +279,27 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"(?:envolver|envolvimento|mobilizar|atrair|motivar|fidelizar)\s+(?:as|das|mais)?\s*(?:pme|empresas|associados)", r"proposta\s+de\s+valor", r"participa[çc][ãa]o\s+das\s+(?:pme|empresas)",
         r"zaanga[żz]ow", r"(?:przyci[ąa]gn[ąa][ćc]|zach[ęe]ci[ćc]|zmotywowa[ćc]|w[łl][ąa]czy[ćc])\s+(?:firm|m[śs]p|przedsi[ęe]biorc|cz[łl]onk)", r"propozycj[aę]\s+warto[śs]ci", r"udzia[łl]\s+(?:firm|m[śs]p)",
         r"betrekken\s+van\s+(?:mkb|bedrijven)", r"mkb",
+        r"(?:convince|persuade|retain|motivate|engage|involve|attract|interest|activate|mobili[sz]e|win\s+over)\W+(?:\w+\W+){0,3}?(?:smes?|companies|firms|members|entrepreneurs)\b",
+        r"(?:convaincre|retenir|fid[ée]liser|motiver|impliquer|int[ée]resser|mobiliser|attirer)\W+(?:\w+\W+){0,3}?(?:pme|entreprises|adh[ée]rents|membres)\b",
+        r"(?:convencer|retener|fidelizar|motivar|implicar|involucrar|interesar|movilizar|atraer|captar|enganchar)\W+(?:\w+\W+){0,3}?(?:pymes?|empresas|socios|asociados)\b",
+        r"(?:[üu]berzeug|gewinnen|motivier|einbinden|binden|begeistern|aktivieren|mobilisieren)\w*\W+(?:\w+\W+){0,3}?(?:kmu|unternehmen|mitglieder|firmen)\b", r"kmu\s+(?:zu\s+)?[üu]berzeugen", r"wie\s+[üu]berzeugt\s+man",
+        r"(?:convincere|trattenere|fidelizzare|motivare|coinvolgere|interessare|mobilitare|attirare)\W+(?:\w+\W+){0,3}?(?:pmi|imprese|aziende|associati|soci)\b",
+        r"(?:convencer|reter|fidelizar|motivar|envolver|interessar|mobilizar|atrair|cativar)\W+(?:\w+\W+){0,3}?(?:pme|empresas|associados|membros)\b",
+        r"(?:przekona[ćc]|zatrzyma[ćc]|zmotywowa[ćc]|zaanga[żz]owa[ćc]|zainteresowa[ćc]|przyci[ąa]gn[ąa][ćc])\W+(?:\w+\W+){0,3}?(?:firm|m[śs]p|przedsi[ęe]biorc|cz[łl]onk)",
+        r"(?:smes|companies|members|firms)\s+(?:are\s+)?(?:not|no\s+longer|hardly|rarely)\s+(?:interested|engaged|involved|coming|participating)", r"(?:lose|losing|keep\s+losing)\s+(?:the\s+|our\s+)?(?:smes|companies|members)",
+        r"(?:pas|plus)\s+int[ée]ress[ée]es", r"no\s+(?:les|nos)\s+interesa", r"(?:kein|wenig)\s+interesse", r"non\s+sono\s+interessat", r"n[ãa]o\s+(?:est[ãa]o|se\s+mostram)\s+interessad", r"nie\s+s[ąa]\s+zainteresowan",
+        r"(?:ne\s+voient\s+pas|don't\s+see|do\s+not\s+see|no\s+ven|sehen\s+keinen|non\s+vedono|n[ãa]o\s+veem|nie\s+widz[ąa])\s+(?:l'int[ée]r[êe]t|the\s+(?:point|value|benefit)|el\s+(?:inter[ée]s|valor|sentido)|(?:den\s+)?(?:nutzen|sinn|mehrwert)|il\s+(?:valore|senso)|o\s+(?:valor|interesse)|sensu|korzy[śs]ci)",
+        r"(?:n'ont\s+pas\s+le\s+temps|no\s+tienen\s+tiempo|keine\s+zeit|non\s+hanno\s+tempo|n[ãa]o\s+t[êe]m\s+tempo|nie\s+maj[ąa]\s+czasu|(?:don't|do\s+not)\s+have\s+(?:the\s+)?time)",
+        r"desaparecen", r"disappear", r"drop\s+out", r"abandonan", r"d[ée]crochent", r"springen\s+ab", r"abbandonano", r"desistem", r"rezygnuj[ąa]",
     ],
     "internationalisation-info": [
-        r"enterprise\s+europe\s+network", r"\been\b", r"sme\s+cent(?:re|er)", r"ipr\s+(?:sme\s+)?helpdesk", r"\bip\s+helpdesk", r"business\s+avenues", r"eu\s+gateway", r"market\s+(?:intelligence|information|access|study|studies|entry|analysis|data)",
+        r"enterprise\s+europe\s+network", r"\been\s+(?:network|office|advis|contact\s+point|node|consortium)", r"(?:the|local|an?)\s+een\b",
+        r"r[ée]seau\s+een", r"red\s+een", r"een[-\s]netzwerk", r"rete\s+een", r"rede\s+een", r"sieci?\s+een", r"een\s+(?:au|in|en|im|no|na|w)\s",
+        r"(?:which|what)\s+(?:eu\s+)?(?:services|support|help)\s+(?:exist|is\s+there|are\s+there|are\s+available)", r"quels\s+services", r"qu[ée]\s+servicios", r"welche\s+(?:eu-?)?(?:dienste|angebote|unterst[üu]tzung|services)",
+        r"quali\s+servizi", r"que\s+servi[çc]os", r"jakie\s+(?:us[łl]ugi|wsparcie)",
+        r"representative\s+office", r"ufficio\s+di\s+rappresentanza", r"bureau\s+de\s+repr[ée]sentation", r"oficina\s+de\s+representaci[óo]n", r"repr[äa]sentanz",
+        r"escrit[óo]rio\s+de\s+representa[çc][ãa]o", r"przedstawicielstw", r"(?:open|set\s+up|register|establish)\s+(?:a|an)\s+(?:office|subsidiary|company|branch|legal\s+entity)",
+        r"soft[\s-]landing", r"(?:local|legal)\s+(?:rules|regulations|requirements)", r"(?:visa|labelling|labeling|product)\s+(?:rules|requirements|regulations)", r"sme\s+cent(?:re|er)", r"ipr\s+(?:sme\s+)?helpdesk", r"\bip\s+helpdesk", r"business\s+avenues", r"eu\s+gateway", r"market\s+(?:intelligence|information|access|study|studies|entry|analysis|data)",
         r"(?:import|export)\s+(?:regulations|rules|requirements|procedures|licen[cs]e)", r"tariffs?", r"customs", r"certification", r"(?:regulatory|legal)\s+(?:requirements|framework|environment)\s+in",
         r"which\s+(?:eu\s+)?(?:support|services|organi[sz]ations?|help)\s+(?:exist|is|are)\s+(?:available\s+)?in", r"(?:support|services)\s+(?:available\s+)?(?:in|for)\s+(?:the\s+)?(?:china|japan|korea|india|usa|us|canada|mexico|brazil|chile|singapore|vietnam|morocco|south\s+africa|kenya|indonesia|taiwan|australia|thailand|colombia|peru|argentina)",
         r"intellectual\s+property", r"protect\s+(?:our|their)\s+(?:ip|patents|trademarks|designs)", r"trademark", r"contacts?\s+(?:in|on\s+the\s+ground)", r"who\s+(?:could|can)\s+help\s+(?:us|our\s+smes)\s+in", r"distribut(?:ors|ion\s+channels)", r"local\s+partners",
@@ -234,10 +334,13 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"revisione\s+(?:tra\s+pari|paritaria|critica)", r"lettura\s+critica", r"(?:parere|sguardo|occhio)\s+(?:critico|esterno)", r"(?:nostra|la)\s+strategia", r"piano\s+d'azione", r"tabella\s+di\s+marcia", r"rileggere",
         r"revis[ãa]o\s+(?:por\s+pares|cr[íi]tica)", r"leitura\s+cr[íi]tica", r"(?:olhar|parecer|opini[ãa]o)\s+(?:externo|cr[íi]tic[oa])", r"(?:nossa|a)\s+estrat[ée]gia", r"plano\s+de\s+a[çc][ãa]o", r"roteiro",
         r"recenzj", r"przegl[ąa]d\s+(?:naszej\s+)?(?:strategii|planu)", r"krytyczn", r"(?:nasz[aą]|naszej)\s+strategi", r"plan(?:u)?\s+dzia[łl]a[ńn]", r"map[aęy]\s+drogow", r"opini[aęi]\s+(?:na\s+temat|o)\s+(?:naszej|naszym)",
-        r"kritisch\s+(?:bekijken|lezen)", r"onze\s+strategie", r"actieplan",
+        r"kritisch\s+(?:bekijken|lezen)", r"kritische\s+(?:blik|beoordeling)", r"onafhankelijke\s+beoordeling", r"onze\s+strategie", r"actieplan",
+        r"devil'?s\s+advocate", r"(?:poke|find)\s+holes", r"(?:honest|frank|candid)\s+(?:opinion|feedback|assessment|view)", r"tear\s+(?:it|our\s+\w+)\s+apart",
+        r"(?:justify|justification\s+of)\s+(?:the|our)\s+(?:choice|selection|target)", r"(?:review|revise[d]?)\s+(?:the\s+)?strategy",
+        r"avocat\s+du\s+diable", r"abogado\s+del\s+diablo", r"advocatus\s+diaboli", r"avvocato\s+del\s+diavolo", r"advogado\s+do\s+diabo",
     ],
     "eccp-forum": [
-        r"\bforum\b", r"\beccp\b", r"cluster\s*collaboration\s*(?:platform|\.eu)?", r"clustercollaboration", r"\blog\s*in\b", r"login", r"password", r"(?:user\s+)?account", r"(?:discussion|forum)\s+group", r"\bgroup\b",
+        r"\bforum\b", r"\beccp\b", r"cluster\s*collaboration\s*(?:platform|\.eu)?", r"clustercollaboration", r"\blog\s*in\b", r"login", r"password", r"\baccount\b", r"(?:discussion|forum)\s+group", r"\bgroup\b",
         r"\bpost(?:ed|ing)?\b", r"thread", r"moderat", r"notifications?", r"digest", r"(?:the\s+)?platform", r"profile", r"members?\s+area",
         r"\bforo\b", r"f[óo]rum", r"plataforma", r"plateforme", r"plattform", r"piattaforma", r"platform[aęy]", r"mot\s+de\s+passe", r"contrase[ñn]a", r"passwort", r"senha", r"has[łl]o", r"wachtwoord",
         r"notificac", r"notifica", r"benachrichtigung", r"powiadomie", r"meldingen", r"identifiant", r"anmeldedaten", r"credenziali", r"credenciais", r"credenciales", r"konto", r"compte", r"cuenta", r"conta\b",
@@ -245,29 +348,34 @@ CATEGORY_CUES: dict[str, list[str]] = {
     ],
     "webinars": [
         r"webinar", r"webinaire", r"webinario", r"seminario\s+(?:web|online)", r"semin[áa]rio\s+(?:web|online)", r"webinarium", r"online\s+(?:session|seminar|event|workshop|training)", r"learning\s+session",
-        r"recording", r"slides", r"presentation", r"speaker", r"present\s+(?:our|at|in)", r"(?:zoom|teams|webex)\s+link", r"register\s+for\s+the\s+(?:session|webinar)", r"registration\s+(?:link|for\s+the\s+(?:session|webinar))", r"replay",
-        r"enregistrement", r"diapos", r"diaporama", r"pr[ée]sentation", r"intervenant", r"pr[ée]senter\s+(?:notre|lors)",
-        r"grabaci[óo]n", r"diapositivas", r"presentaci[óo]n", r"ponente", r"presentar\s+(?:nuestra|nuestro|en)",
-        r"aufzeichnung", r"folien", r"pr[äa]sentation", r"referent", r"vortrag", r"vortragen", r"pr[äa]sentieren",
-        r"registrazione", r"\bslide\b", r"presentazione", r"relatore", r"relatrice", r"presentare\s+(?:il\s+nostro|la\s+nostra|al)",
-        r"grava[çc][ãa]o", r"diapositivos", r"apresenta[çc][ãa]o", r"orador", r"apresentar",
-        r"nagrani", r"prezentacj", r"prelegent", r"wyst[ąa]pieni", r"zaprezentowa[ćc]",
-        r"opname", r"presentatie", r"spreker",
+        r"recording", r"slides", r"speaker", r"present\s+(?:our\s+\w+\s+)?(?:at|in)\s+(?:the|a|your|one|next)\s+(?:\w+\s+)?(?:webinar|session|online)", r"(?:zoom|teams|webex)\s+link", r"register\s+for\s+the\s+(?:session|webinar)", r"registration\s+(?:link|for\s+the\s+(?:session|webinar))", r"replay",
+        r"enregistrement", r"diapos", r"diaporama", r"intervenant", r"\breplay\b",
+        r"grabaci[óo]n", r"diapositivas", r"ponente",
+        r"aufzeichnung", r"folien", r"\breferent", r"vortrag",
+        r"registrazione\s+(?:del|della|video)", r"\bslide\b", r"relatore", r"relatrice",
+        r"grava[çc][ãa]o", r"diapositivos", r"\boradora?\b",
+        r"nagrani", r"prelegent", r"opname", r"spreker",
+        r"уебинар", r"вебинар", r"webin[áa][řr]", r"webinaari", r"webin[áa]rium", r"διαδικτυακ", r"online\s+(?:seminar|szeminárium|seminarium)",
     ],
     "complementarities": [
-        r"(?:which|what|any|other)\s+(?:other\s+)?(?:partnerships?|escps?|cluster\s+partnerships?|consortia)", r"other\s+escps?", r"another\s+(?:partnership|escp)", r"(?:introduce|introduction|put\s+us\s+in\s+touch|connect\s+us|link\s+us)",
+        r"(?:which|what|any)\s+(?:other\s+)?(?:partnerships?|escps?|cluster\s+partnerships?|consortia)", r"(?:with|between|contact|meet|find|identify)\s+(?:the\s+)?other\s+(?:partnerships?|escps?)", r"other\s+(?:partnerships?|escps?)\s+(?:that|which|who|working|active|interested|in\s+the\s+same)", r"another\s+(?:partnership|escp)", r"(?:introduce|introduction|put\s+us\s+in\s+touch|connect\s+us|link\s+us)",
         r"synerg(?:y|ies)", r"complementar", r"joint\s+(?:activit(?:y|ies)|mission|proposal|event|action|project)s?\s+with", r"(?:collaborat|cooperat)(?:e|ion)\s+with\s+(?:another|other|a\s+similar)", r"similar\s+(?:partnerships?|topics?|focus|sector)",
         r"working\s+on\s+(?:the\s+same|similar)", r"overlap", r"in\s+touch\s+with\s+(?:the\s+)?(?:coordinator|people|colleagues)\s+(?:of|from|behind)", r"who\s+(?:else|is\s+working)\s+(?:is\s+)?(?:working|active)\s+on", r"(?:partners?|counterparts?)\s+(?:among|in)\s+(?:the\s+)?other",
-        r"autres?\s+partenariats", r"mettre\s+en\s+(?:relation|contact)", r"synergies", r"compl[ée]mentarit", r"d'autres\s+escp", r"un\s+autre\s+partenariat",
-        r"otr[oa]s\s+(?:asociaciones|escp|partenariados|alianzas|cl[úu]steres)", r"poner(?:nos)?\s+en\s+contacto", r"sinergias", r"complementariedad", r"otro\s+partenariado",
-        r"andere(?:n)?\s+(?:partnerschaften|escps?|cluster-?partnerschaften)", r"kontakt\s+(?:herstellen|vermitteln)", r"synergien", r"komplementarit", r"erg[äa]nz",
-        r"altri\s+partenariati", r"mettere\s+(?:in\s+contatto|in\s+relazione)", r"sinergie", r"complementariet", r"altro\s+partenariato", r"altre\s+escp",
-        r"outras\s+parcerias", r"p[ôo]r(?:-nos)?\s+em\s+contacto", r"sinergias", r"complementaridade", r"outra\s+parceria",
-        r"inn(?:e|ych|ymi)\s+(?:partnerstw|escp)", r"synergi", r"komplementarn", r"skontaktowa[ćc]", r"nawi[ąa]za[ćc]\s+(?:kontakt|wsp[óo][łl]prac)",
-        r"andere\s+partnerschappen", r"in\s+contact\s+brengen",
+        r"(?:avec|quels?|quelles?|trouver|identifier|contacter|conna[îi]tre|rencontrer|entre)\s+(?:les\s+|des\s+|d')?autres?\s+partenariats", r"mettre\s+en\s+(?:relation|contact)", r"synergies", r"compl[ée]mentarit", r"d'autres\s+escp", r"un\s+autre\s+partenariat",
+        r"(?:con|qu[ée]|cu[áa]les|encontrar|identificar|contactar|conocer|entre)\s+(?:las\s+|los\s+)?otr[oa]s\s+(?:asociaciones|escp|partenariados|alianzas|cl[úu]steres)", r"poner(?:nos)?\s+en\s+contacto", r"sinergias", r"complementariedad", r"otro\s+partenariado",
+        r"(?:mit|welche|zwischen|finden|kontaktieren)\s+(?:den\s+)?andere(?:n)?\s+(?:partnerschaften|escps?|cluster-?partnerschaften)", r"kontakt\s+(?:herstellen|vermitteln)", r"synergien", r"komplementarit", r"erg[äa]nz",
+        r"(?:con|quali|tra|trovare|contattare)\s+(?:gli\s+)?altri\s+partenariati", r"mettere\s+(?:in\s+contatto|in\s+relazione)", r"sinergie", r"complementariet", r"altro\s+partenariato", r"altre\s+escp",
+        r"(?:com|quais|entre|encontrar|contactar)\s+(?:as\s+)?outras\s+parcerias", r"p[ôo]r(?:-nos)?\s+em\s+contacto", r"sinergias", r"complementaridade", r"outra\s+parceria",
+        r"(?:z|jakie|mi[ęe]dzy|znale[źz][ćc])\s+inn(?:e|ych|ymi)\s+(?:partnerstw|escp)", r"synergi", r"komplementarn", r"skontaktowa[ćc]", r"nawi[ąa]za[ćc]\s+(?:kontakt|wsp[óo][łl]prac)",
+        r"andere\s+partnerschappen", r"in\s+contact\s+brengen", r"alte\s+parteneriate", r"activit[ăa][țt]i\s+comune", r"gemensamma\s+aktiviteter", r"jin[áa]\s+partnerstv", r"m[áa]s\s+partners[ée]g", r"andra\s+(?:strategiska\s+)?(?:kluster)?partnerskap", r"andre\s+partnerskaber", r"muita\s+kumppanuuksia",
+        r"(?:mi|ci)\s+presentate", r"presentar(?:nos|me)\s+a", r"nous\s+pr[ée]senter", r"apresentar-nos", r"vorstellen\s+k[öo]nnten", r"przedstawi[ćc]\s+nam",
+        r"(?:attivit[àa]|evento|azioni)\s+(?:in\s+comune|congiunt)", r"(?:activit[ée]s?|[ée]v[ée]nement|actions?)\s+(?:en\s+commun|conjointe?s?)", r"(?:actividad(?:es)?|evento|acciones?)\s+(?:en\s+com[úu]n|conjunt)",
+        r"(?:atividades?|evento|a[çc][õo]es)\s+(?:em\s+comum|conjunt)", r"gemeinsame(?:n|s)?\s+(?:aktivit|veranstaltung|mission|projekt|aktion)", r"wsp[óo]ln(?:e|ych|ego)\s+(?:dzia[łl]a|wydarze|projekt|misj)",
+        r"(?:partnerships?|escps?)\s+(?:that|which|who)\s+(?:work|focus|are\s+active)", r"(?:what|which)\s+(?:the\s+)?other\s+(?:\w+\s+)?(?:partnerships?|escps?|clusters?)\s+(?:are|do|did)",
     ],
     "eu-funding": [
-        r"fund(?:s|ed|ing)?\b", r"financ(?:e|ing|ial\s+support)", r"\bgrants?\b", r"call\s+for\s+(?:proposals|projects|expression)", r"\bcalls?\b", r"\bcosme\b", r"horizon\s*(?:2020|europe)", r"\bh2020\b", r"innosup", r"interreg",
+        r"fund(?:s|ed|ing)?\b", r"financ(?:e|ing|ial\s+support)", r"\bgrants?\b", r"\bcosme\b", r"horizon\s*(?:2020|europe)", r"\bh2020\b", r"innosup", r"interreg(?:\b|\s+europe)(?!ional)",
+        r"call\s+for\s+(?:proposals|projects|expression)", r"open\s+calls?", r"calls?\s+(?:for|under|in|of)\s+(?:the\s+)?(?:horizon|cosme|interreg|innosup|smp|single\s+market|eu|european|proposals)",
         r"\berdf\b", r"\besif\b", r"structural\s+funds", r"cascade\s+funding", r"\bfstp\b", r"co-?financ", r"co-?fund", r"eligib(?:le|ility)", r"who\s+(?:pays|will\s+pay|covers|finances)",
         r"(?:cover|reimburse|pay\s+for|finance|subsidi[sz]e)\s+(?:the\s+)?(?:costs?|travel|flights?|tickets|participation|stand|fees)", r"lump\s+sum", r"vouchers?", r"(?:travel|innovation)\s+(?:grant|voucher|support)", r"budget", r"subsid(?:y|ies)", r"single\s+market\s+programme", r"\bsmp\b", r"digital\s+europe\s+programme", r"eu\s+money", r"de\s+minimis",
         r"financement", r"subvention", r"appels?\s+(?:à|a)\s+(?:projets|propositions|candidatures)", r"cofinancement", r"[ée]ligib", r"qui\s+(?:paie|paye|finance|prend\s+en\s+charge)", r"prise\s+en\s+charge", r"\bfeder\b", r"aides?\s+(?:financi[èe]res|europ[ée]ennes)",
@@ -276,7 +384,8 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"finanziament", r"bando", r"bandi", r"cofinanziament", r"ammissibil", r"contribut[oi]\s+(?:a\s+fondo\s+perduto|europe)", r"chi\s+(?:paga|finanzia|copre)", r"fondi\s+(?:europei|strutturali|ue)", r"\bfesr\b",
         r"financiamento", r"subven[çc][ãa]o", r"concurso", r"aviso\s+de\s+abertura", r"cofinanciamento", r"eleg[íi]vel", r"elegibilidade", r"quem\s+(?:paga|financia|suporta)", r"fundos\s+(?:europeus|estruturais)", r"apoios?\s+financeiros?",
         r"finansowani", r"dofinansowani", r"nab[óo]r", r"konkurs", r"kwalifikowaln", r"dotacj", r"\bgrant", r"kto\s+(?:p[łl]aci|pokryje|sfinansuje|pokrywa)", r"fundusz", r"[śs]rodki\s+(?:unijne|ue|europejskie)",
-        r"financiering", r"subsidie", r"oproep",
+        r"financiering", r"subsidie", r"oproep", r"vem\s+betalar", r"hvem\s+betaler", r"wie\s+betaalt", r"kdo\s+(?:plat[íi]|zaplat)", r"ki\s+fizeti", r"cine\s+pl[ăa]te[șs]te", r"kuka\s+maksaa",
+        r"eu-?medel", r"utlysning", r"finansiering", r"financov[áa]n", r"finan[țt]are", r"rahoitus", r"finansz[íi]roz", r"dotac", r"subvencij", r"finansiranj", r"eu-?f[öo]rdermittel",
     ],
     "eu-initiatives": [
         r"s3\s+platform", r"(?:thematic\s+)?smart\s+speciali[sz]ation\s+platform", r"smart\s+speciali[sz]ation", r"industrial\s+moderni[sz]ation", r"skills?\s+blueprint", r"blueprint", r"pact\s+for\s+skills",
@@ -289,6 +398,8 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"plataforma\s+(?:s3|tem[áa]tica)", r"especializa[çc][ãa]o\s+inteligente", r"moderniza[çc][ãa]o\s+industrial", r"estrat[ée]gia\s+industrial", r"pacto\s+para\s+as\s+compet[êe]ncias",
         r"platform[aęy]\s+(?:s3|tematyczn)", r"inteligentn(?:a|ej|ych)\s+specjalizacj", r"modernizacj[ai]\s+przemys[łl]", r"strategi[ai]\s+przemys[łl]", r"pakt(?:u)?\s+na\s+rzecz\s+umiej[ęe]tno[śs]ci",
         r"slimme\s+specialisatie", r"industri[ëe]le\s+modernisering",
+        r"cluster\s+conference", r"conf[ée]rence.{0,25}clusters?", r"conferencia.{0,25}cl[úu]steres", r"confer[êe]ncia.{0,25}clusters?", r"clusterkonferenz", r"conferenza.{0,25}cluster", r"konferencj.{0,25}klastr",
+        r"euroclusters?", r"\bs3\b.{0,20}(?:partnership|platform|area)", r"european\s+(?:alliance|initiative)\s+(?:on|for)", r"industry\s+5\.0", r"twin\s+transition",
     ],
 }
 
@@ -300,32 +411,59 @@ CATEGORIES = ["partnership-building", "sme-engagement", "internationalisation-in
 _META = set("\\.^$*+?{}[]|()")
 
 
-def _literal_prefix(pattern: str) -> str:
-    """The literal text every match of `pattern` starts with ('' when there is none to rely on)."""
+def _literal_alts(pattern: str, limit: int = 8) -> tuple[str, ...]:
+    """The literal texts one of which every match of `pattern` starts with (small character
+    classes such as [ée] are expanded); () when there is none worth relying on."""
     p = pattern
-    while p.startswith("\\b") or p.startswith("^"):
-        p = p[2:] if p.startswith("\\b") else p[1:]
-    out = []
+    while p.startswith("\\b") or p.startswith("^") or p.startswith("(?<"):
+        if p.startswith("(?<"):
+            p = p[_group_end(p, 0):]
+        else:
+            p = p[2:] if p.startswith("\\b") else p[1:]
+    alts = [""]
     i = 0
     while i < len(p):
         c = p[i]
+        nxt_i = i + 1
         if c == "\\":
-            if i + 1 < len(p) and p[i + 1] in "sSdDwWbB":
-                break
-            if i + 1 < len(p):
-                out.append(p[i + 1])
-                i += 2
+            if p.startswith("\\s+", i) or (p.startswith("\\s", i) and not p.startswith("\\s?", i) and not p.startswith("\\s*", i)):
+                # cue text has its whitespace collapsed to single spaces (see match_text)
+                chars = [" "]
+                nxt_i = i + (3 if p.startswith("\\s+", i) else 2)
+                if len(alts) * len(chars) > limit:
+                    break
+                alts = [a + " " for a in alts]
+                i = nxt_i
                 continue
+            if i + 1 >= len(p) or p[i + 1] in "sSdDwWbBAZ" or p[i + 1].isdigit():
+                break
+            chars = [p[i + 1]]
+            nxt_i = i + 2
+        elif c == "[":
+            end = p.find("]", i + 1)
+            body = p[i + 1:end] if end > 0 else ""
+            if end < 0 or not body or body.startswith("^") or "\\" in body or "-" in body:
+                break
+            chars = list(body)
+            nxt_i = end + 1
+        elif c in _META:
             break
-        if c in _META:
-            # a quantifier makes the previous character optional: drop it
-            if c in "?*{" and out:
-                out.pop()
+        else:
+            chars = [c]
+        if nxt_i < len(p) and p[nxt_i] in "?*{":
+            break                      # optional: stop before it
+        if len(alts) * len(chars) > limit:
             break
-        out.append(c)
-        i += 1
-    lit = "".join(out)
-    return lit if len(lit) >= 2 else ""
+        alts = [a + ch for a in alts for ch in chars]
+        i = nxt_i
+    if not alts or min(len(a) for a in alts) < 2:
+        return ()
+    return tuple(dict.fromkeys(alts))
+
+
+def _literal_prefix(pattern: str) -> str:
+    alts = _literal_alts(pattern, limit=1)
+    return alts[0] if alts else ""
 
 
 def _group_end(p: str, start: int) -> int:
@@ -392,21 +530,30 @@ def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
                 return ()
             lits.extend(sub)
         return tuple(lits)
-    lit = _literal_prefix(p)
-    return (lit,) if lit else ()
+    return _literal_alts(p)
 
 
 _WORD_RE = re.compile(r"[^\W_]+|[^\w\s]")
 
 
+KEY_LEN = 4
+
+
 def _key(literal: str) -> str:
-    """Index key of a literal: its first 3 characters ('' = too short to index)."""
+    """Index key of a literal: its first 4 (or 3) characters ('' = too short to index)."""
+    if len(literal) >= KEY_LEN:
+        return literal[:KEY_LEN]
     return literal[:3] if len(literal) >= 3 else ""
 
 
+def match_text(text: str) -> str:
+    """What the cue tables expect: lower case, whitespace collapsed to single spaces."""
+    return " ".join(text.lower().split())
+
+
 def text_grams(text: str) -> frozenset:
-    """All 3-character substrings of `text`: computed once, shared by the cue tables."""
-    return frozenset([text[i:i + 3] for i in range(len(text) - 2)])
+    """All 3- and 4-character substrings of `text`: computed once, shared by the cue tables."""
+    return frozenset([text[i:i + 3] for i in range(len(text) - 2)] + [text[i:i + KEY_LEN] for i in range(len(text) - KEY_LEN + 1)])
 
 
 class _Table:

@@ -19,10 +19,13 @@ _BOUNCE_SUBJECT_RE = re.compile(
     r"n[ãa]o\s+entregue|niedostarcz|onbestelbaar|impossible\s+de\s+remettre|nicht\s+zustellbar|mancato\s+recapito|message\s+not\s+delivered",
     re.IGNORECASE,
 )
+# Subjects that mail programs put on automatic replies (at the start of the subject)
 _AUTO_SUBJECT_RE = re.compile(
-    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto(?:matic)?[\s-]*(?:reply|response)|absence|abwesen|r[ée]ponse\s+automatique|"
-    r"respuesta\s+autom[áa]tica|risposta\s+automatica|resposta\s+autom[áa]tica|automatyczna\s+odpowied|fuori\s+ufficio|fuera\s+de\s+la\s+oficina|"
-    r"automatisch\s+antwoord|poza\s+biurem|ausente|^\s*absent|vacation|on\s+leave",
+    r"^\s*(?:\[?(?:out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto(?:matic)?[\s-]*(?:reply|response)|autoreply|absence|abwesend|abwesenheitsnotiz|"
+    r"automatische\s+antwort|r[ée]ponse\s+automatique|absent|respuesta\s+autom[áa]tica|fuera\s+de\s+la\s+oficina|risposta\s+automatica|fuori\s+ufficio|"
+    r"resposta\s+autom[áa]tica|aus[êe]ncia|automatyczna\s+odpowied[źz]|poza\s+biurem|automatisch\s+antwoord|afwezig|automatick[áa]\s+odpov[ěe][ďd]|"
+    r"automatick[áa]\s+odpove[ďd]|αυτόματη\s+απάντηση|autosvar|automaattinen\s+vastaus|automatikus\s+v[áa]lasz|r[ăa]spuns\s+automat|samodejni\s+odgovor|"
+    r"automatski\s+odgovor|автоматичен\s+отговор|automatinis\s+atsakymas|autom[āa]tiska\s+atbilde|automaatne\s+vastus|vacation|on\s+leave)\]?\s*[:\]-])",
     re.IGNORECASE,
 )
 
@@ -38,6 +41,7 @@ class Prepared:
     intent_cues: dict[str, list[str]] = field(default_factory=dict)
     negative_cues: dict[str, list[str]] = field(default_factory=dict)
     category_cues: dict[str, list[str]] = field(default_factory=dict)
+    aside_cues: dict[str, list[str]] = field(default_factory=dict)   # categories only mentioned in passing
     whole_text: str = ""                    # unquoted text incl. signature (language fallback)
 
 
@@ -79,12 +83,19 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
         return "auto-reply", 0.85, ["empty Return-Path"]
     if _BOUNCE_SUBJECT_RE.search(subject) and re.search(r"mailer|daemon|postmaster|mail\s+delivery", f"{mail.from_name} {sender}", re.IGNORECASE):
         return "bounce", 0.95, ["bounce subject from a mail system"]
+    m = _AUTO_SUBJECT_RE.match(subject)
+    if m:
+        return "auto-reply", 0.9, [f'subject "{m.group(0).strip()}"']
     return None, 0.0, []
 
 
 # How the subject takes part: "always", or "not-replies" (a Re:/AW:/Odp: subject names the OLD thread,
 # so it is kept out of the cue lexicons and weighed like one more line of text)
 SUBJECT_MODE = "not-replies"
+
+
+_SWITCH_RE = re.compile("|".join(f"(?:{x})" for x in cues.INTENT_CUES["switch"]))
+_ASIDE_RE = re.compile("|".join(f"(?:{x})" for x in cues.ASIDE))
 
 
 def prepare(mail: ParsedMail) -> Prepared:
@@ -101,16 +112,34 @@ def prepare(mail: ParsedMail) -> Prepared:
     hv, hc, hr = _header_verdict(mail)
     p = Prepared(subject=subject, body=body, decision_text=decision, header_intent=hv, header_conf=hc, header_reasons=hr,
                  whole_text=f"{body.new}\n{body.signature}".strip())
-    low = (decision if (SUBJECT_MODE == "always" or not reply) else new)[:2500].lower()
+    low = cues.match_text((decision if (SUBJECT_MODE == "always" or not reply) else new)[:2500])
     grams = cues.text_grams(low)
     p.intent_cues = cues.intent_hits(low, grams)
+    if "switch" in p.intent_cues:
+        # "Survey is done. Something else: …" - the request is what follows the switch
+        m = _SWITCH_RE.search(low)
+        tail = low[m.end():] if m else ""
+        if len(tail.split()) >= 8:
+            low = tail
+            grams = cues.text_grams(low)
+            switched = cues.intent_hits(low, grams)
+            switched["switch"] = p.intent_cues["switch"]
+            p.intent_cues = switched
     p.negative_cues = cues.negative_hits(low, grams)
-    p.category_cues = cues.category_hits(low, grams)
+    m = _ASIDE_RE.search(low)
+    if m and len(low[:m.start()].split()) >= 8:
+        # "…could you advise on the mission? By the way, thanks for the recording": the main request is before
+        head, tail = low[:m.start()], low[m.start():]
+        p.category_cues = cues.category_hits(head)
+        p.aside_cues = {k: v for k, v in cues.category_hits(tail).items() if k not in p.category_cues}
+    else:
+        p.category_cues = cues.category_hits(low, grams)
     return p
 
 
 INTENT_FEATURES = [f"cue:{x}" for x in cues.INTENT_CUE_LABELS] + [f"neg:{x}" for x in cues.NEG_CUE_LABELS] + [
-    "hdr:auto-reply", "hdr:bounce", "meta:reply-subject", "meta:short", "meta:has-quote", "meta:no-text"]
+    "hdr:auto-reply", "hdr:bounce", "meta:reply-subject", "meta:short", "meta:has-quote", "meta:no-text",
+    "cat:labels", "cat:hits"]
 CATEGORY_FEATURES = [f"cue:{x}" for x in cues.CATEGORY_CUE_LABELS]
 
 
@@ -121,7 +150,10 @@ def dense_intent(p: Prepared, mail: ParsedMail) -> np.ndarray:
           1.0 if (mail.subject or "").strip() != p.subject else 0.0,
           1.0 if len(p.body.new.split()) < 25 else 0.0,
           1.0 if p.body.quoted else 0.0,
-          1.0 if not p.body.new.strip() else 0.0]
+          1.0 if not p.body.new.strip() else 0.0,
+          # how much of the catalogue the mail talks about: service requests talk about services
+          min(len(p.category_cues), 3) / 3.0,
+          min(sum(len(x) for x in p.category_cues.values()), 6) / 6.0]
     return np.asarray(v, dtype=np.float64)
 
 

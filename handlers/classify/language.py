@@ -6,7 +6,9 @@ import re
 import threading
 
 EU_LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "pl", "nl", "el", "ro", "cs", "sv", "fi", "hu", "da", "sk", "sl",
-                "hr", "bg", "lt", "lv", "et", "ga", "mt", "no", "is", "tr", "sr", "mk", "sq", "uk", "ca", "eu", "gl", "lb"]
+                "hr", "bg", "lt", "lv", "et", "ga", "mt"]
+# what cluster managers write most; a few words are only trusted for one of these
+MAJOR = ("en", "fr", "de", "es", "it", "pt", "pl", "nl")
 
 _lock = threading.Lock()
 _identifier = None
@@ -31,5 +33,15 @@ def detect(text: str, fallback: str = "en") -> tuple[str, float]:
     clean = " ".join(clean.split())[:500]
     if len(re.findall(r"\w", clean)) < 3:
         return fallback, 0.3
-    lang, prob = _get().classify(clean)
-    return lang, float(prob)
+    ident = _get()
+    if len(clean.split()) >= 5:
+        lang, prob = ident.classify(clean)
+        return lang, float(prob)
+    # a few words: rank, keep the major languages, and fall back when nothing stands out
+    ranked = [(lang, p) for lang, p in ident.rank(clean) if lang in MAJOR]
+    total = sum(p for _, p in ranked) or 1.0
+    lang, p = ranked[0]
+    p = p / total
+    if p < 0.5:
+        return fallback, round(p, 3)
+    return lang, float(p)

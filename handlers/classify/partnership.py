@@ -22,15 +22,25 @@ MIN_SCORE = 1.5
 _OWN_RE = re.compile(
     r"(?:\bour|\bwe\b|\bwe're|\bus\b|on\s+behalf\s+of|behalf|member\s+of|partner\s+(?:in|of)|coordinat\w*|i\s+am\s+\w+\s+(?:of|at|in)|"
     r"\bnotre|\bnos\b|\bnous|au\s+nom\s+d|\bnuestr\w*|\bsomos|en\s+nombre\s+d|\bunser\w*|\bwir\b|im\s+namen|\bnostr\w*|\bsiamo|per\s+conto|a\s+nome|"
-    r"\bnoss\w*|\bsomos|em\s+nome|\bnasz\w*|\bjeste[śs]my|w\s+imieniu|\bons\b|\bonze|namens)\W*(?:\w+\W+){0,4}$",
+    r"\bnoss\w*|\bsomos|em\s+nome|\bnasz\w*|\bjeste[śs]my|w\s+imieniu|\bons\b|\bonze|namens)\W*(?:\w+\W+){0,2}$",
     re.IGNORECASE,
 )
+# a mention that names ANOTHER partnership: someone the sender wants to meet, be introduced to, …
 _OTHER_RE = re.compile(
-    r"(?:\bother|another|\bwith\b|\blike\b|\bcontact\b|touch|introduc\w*|\bmeet\b|\bfrom\s+the\b|colleagues?\s+(?:of|from|at)|\bto\b|"
-    r"\bautres?|\bavec\b|\bcomme\b|\botr[oa]s?\b|\bcon\b|\bcomo\b|\bander\w*|\bmit\b|\bwie\b|\baltr[oiae]\b|\bcome\b|\boutr[oa]s?\b|\bcom\b|"
-    r"\binn\w*|\bz\b|\bjak\b|\bmet\b|\bzoals\b)\W*(?:the\s+|la\s+|le\s+|el\s+|die\s+|der\s+|den\s+|il\s+|a\s+|o\s+)?(?:\w+\W+){0,2}$",
+    r"(?:introduc\w*\s+(?:us|me)\s+to|put\s+(?:us|me)\s+in\s+touch\s+with|in\s+touch\s+with|connect\s+(?:us\s+)?with|"
+    r"(?:people|someone|somebody|anyone)\s+(?:from|of|at|in|behind)|other\s+partnerships?\s+(?:such\s+as|like)|such\s+as|"
+    r"(?:similar|like)\s+to|collaborat\w+\s+with|cooperat\w+\s+with|"
+    r"quelqu'un\s+(?:de|du|chez)|mettre\s+en\s+(?:relation|contact)\s+avec|contacter|rencontrer|coll[èe]gues\s+(?:de|du)|"
+    r"alguien\s+(?:de|del)|poner(?:nos|me)?\s+en\s+contacto\s+con|contactar\s+con|conocer\s+a|"
+    r"jemand(?:en)?\s+(?:von|aus|bei)|kontakt\s+(?:zu|mit)|kennenlernen|"
+    r"qualcuno\s+(?:di|del|della)|mettere\s+in\s+contatto\s+con|contattare|presentate\s+qualcuno|"
+    r"algu[ée]m\s+(?:d[aoe]|do|da)|p[ôo]r(?:-nos)?\s+em\s+contacto\s+com|contactar|"
+    r"kogo[śs]\s+z|kto[śs]\s+z|skontaktowa[ćc]\s+(?:nas|si[ęe])\s+z|kontakt\s+z)\W+(?:\w+\W+){0,4}$",
     re.IGNORECASE,
 )
+# "… with X": often another partnership, sometimes the sender's own ("travelling with the X team")
+_WITH_RE = re.compile(r"(?:\bwith|\bavec|\bcon|\bmit|\bcom|\bcol|\bz)\s+(?:the\s+|la\s+|le\s+|el\s+|der\s+|die\s+|il\s+|o\s+|a\s+)?$",
+                      re.IGNORECASE)
 
 
 @dataclass
@@ -41,22 +51,26 @@ class PartnershipResult:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def _add(scores, reasons, acronym, w, why):
+def _add(scores, reasons, acronym, w, why, named=None):
     scores[acronym] = scores.get(acronym, 0.0) + w
     reasons.setdefault(acronym, []).append(why)
+    if named is not None:
+        named[acronym] = named.get(acronym, 0.0) + w
 
 
 def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | None = None,
             intent: str | None = None) -> PartnershipResult:
     scores: dict[str, float] = {}
     why: dict[str, list[str]] = {}
+    named: dict[str, float] = {}      # only the partnership's own name written out (what auto-replies count)
 
     # signature (and the sender's display name): the strongest text signal
     for m in registry.find_mentions(prep.body.signature):
         w = 3.0 if m.kind == "alias" else 2.5
-        _add(scores, why, m.acronym, w, f'signature "{m.surface}"' + (f" (member of {m.acronym})" if m.kind == "member" else ""))
+        _add(scores, why, m.acronym, w, f'signature "{m.surface}"' + (f" (member of {m.acronym})" if m.kind == "member" else ""),
+             named if m.kind == "alias" else None)
     for m in registry.find_mentions(mail.from_name or ""):
-        _add(scores, why, m.acronym, 3.0, f'sender name "{m.surface}"')
+        _add(scores, why, m.acronym, 3.0, f'sender name "{m.surface}"', named if m.kind == "alias" else None)
     for m in registry.find_mentions(prep.subject):
         _add(scores, why, m.acronym, 1.5, f'subject "{m.surface}"')
 
@@ -67,16 +81,19 @@ def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | N
         before = text[max(0, m.start - 60):m.start]
         w = 2.0 if m.kind == "alias" else 1.8
         label = f'text "{m.surface}"' + (f" (member of {m.acronym})" if m.kind == "member" else "")
-        if _OWN_RE.search(before):
-            w += 1.5
-            label += " (own)"
-        elif _OTHER_RE.search(before):
+        if _OTHER_RE.search(before):
             w -= 1.4
             label += " (other partnership?)"
+        elif _WITH_RE.search(before):
+            w -= 0.4
+            label += " (with)"
+        elif _OWN_RE.search(before):
+            w += 1.5
+            label += " (own)"
         if not seen_first:
             w += 0.3
             seen_first = True
-        _add(scores, why, m.acronym, w, label)
+        _add(scores, why, m.acronym, w, label, named if m.kind == "alias" else None)
 
     # the address
     p = registry.by_contact_email(mail.from_addr) or registry.by_domain(mail.from_addr)
@@ -102,6 +119,10 @@ def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | N
         # a bounce of our mail to an ADPACK² contact is nobody's request
         return PartnershipResult(None, 0.9, ["bounce/spam: no partnership"] if scores else [], scores)
 
+    if intent == "auto-reply":
+        # an out-of-office names the partnership only when it writes it out ("for FoodNet matters
+        # please contact …"); the address or a member cluster's name is not enough
+        scores = named
     if not scores:
         return PartnershipResult(None, 0.85, [])
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -109,8 +130,6 @@ def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | N
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if top < MIN_SCORE:
         return PartnershipResult(None, 0.6, [f"weak hint {best} ({'; '.join(why[best])}) not enough"], scores)
-    if intent == "auto-reply" and top < 3.0:
-        return PartnershipResult(None, 0.6, [f"auto-reply: weak hint {best} ignored"], scores)
     margin = top - second
     conf = min(0.99, 0.5 + 0.1 * top + 0.1 * margin)
     if second and margin < 0.5:

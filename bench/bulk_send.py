@@ -1,0 +1,115 @@
+"""Benchmark: a newsletter to 5,000 recipients through the outbox into aiosmtpd, against raw aiosmtplib.
+
+Both run in the same process against the same aiosmtpd server, over the same number of SMTP
+connections (EOCIC_SMTP_CONNECTIONS, default 4). The outbox figure includes rendering and
+personalising every copy and writing its row (`outbox_total_per_s`) and, separately, delivery
+alone (`outbox_send_per_s`); the baseline sends the very same pre-rendered bytes.
+
+    /work/venv/bin/python bench/bulk_send.py [--recipients 5000] [--connections 4]
+
+Prints ONE JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiosmtplib  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from bot.outbox import OutboxSender  # noqa: E402
+from bot.runtime import open_desk  # noqa: E402
+from bot.standins import start_smtp_catcher  # noqa: E402
+from config.settings import load_settings  # noqa: E402
+from handlers import announcements, lists  # noqa: E402
+from models.base import utcnow  # noqa: E402
+from models.lists import Subscription, SubscriptionState  # noqa: E402
+from models.outbox import OutboxMail  # noqa: E402
+from models.partnerships import Contact  # noqa: E402
+
+MARKDOWN = Path(__file__).with_name("newsletter_sample.md")
+
+
+async def outbox_run(desk, n: int) -> tuple[float, float, list[tuple[str, list[str], bytes]]]:
+    async with desk.db.transaction() as session:
+        newsletter = await lists.get_list(session, "newsletter")
+        contacts = [Contact(email=f"reader{i:05d}@bench.example", name=f"Reader {i}") for i in range(n)]
+        session.add_all(contacts)
+        await session.flush()
+        now = utcnow()
+        session.add_all(Subscription(list_id=newsletter.id, contact_id=c.id, state=SubscriptionState.active,
+                                     consent_source="bench", consent_at=now, confirmed_at=now) for c in contacts)
+        ann = await announcements.create(session, list_name="newsletter", subject="EOCIC newsletter, issue No 3",
+                                         markdown=MARKDOWN.read_text(encoding="utf-8"), actor="bench")
+        await announcements.approve(session, ann, "bench")
+    started = time.perf_counter()
+    await announcements.queue(desk.db, desk.settings, ann.id)
+    queued = time.perf_counter()
+    sender = OutboxSender(desk.db, desk.settings)
+    while await sender.send_due():
+        pass
+    finished = time.perf_counter()
+    async with desk.db.session() as session:
+        rows = list(await session.exec(select(OutboxMail).where(OutboxMail.key.like(f"announce:{ann.id}:%"))))
+    assert sum(r.state.value == "sent" for r in rows) == n, "not everything was sent"
+    return finished - started, finished - queued, [(r.mail_from, r.rcpt_to, r.raw) for r in rows]
+
+
+async def baseline_run(host: str, port: int, messages, connections: int) -> float:
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in messages:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        smtp = aiosmtplib.SMTP(hostname=host, port=port, use_tls=False, start_tls=False)
+        await smtp.connect()
+        while not queue.empty():
+            sender, rcpts, raw = queue.get_nowait()
+            await smtp.sendmail(sender, rcpts, raw)
+        await smtp.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=5000)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    sink = start_smtp_catcher()
+    try:
+        with tempfile.TemporaryDirectory() as data:
+            settings = load_settings(data_dir=Path(data), database_url="", secret_key="bench", smtp_host=sink.host,
+                                     smtp_port=sink.port, smtp_security="none", smtp_connections=args.connections,
+                                     outbox_rate_per_second=0)
+            desk = await open_desk(settings)
+            total, send_only, messages = await outbox_run(desk, args.recipients)
+            await desk.db.dispose()
+        assert len(sink.messages) == args.recipients
+        sink.clear()
+        baseline = await baseline_run(sink.host, sink.port, messages, args.connections)
+        assert len(sink.messages) == args.recipients
+    finally:
+        sink.stop()
+    n = args.recipients
+    print(json.dumps({
+        "recipients": n, "connections": args.connections, "database": "sqlite",
+        "outbox_total_per_s": round(n / total, 1), "outbox_send_per_s": round(n / send_only, 1),
+        "baseline_aiosmtplib_per_s": round(n / baseline, 1),
+        "ratio_outbox_send_to_baseline": round(baseline / send_only, 3),
+        "ratio_outbox_total_to_baseline": round(baseline / total, 3),
+    }))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
