@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,7 +50,7 @@ async def handle(session: AsyncSession, parsed: ParsedMail, message: Message, ve
         contact = await contact_by_email(session, parsed.from_addr)
         if ERASURE.search(f"{parsed.subject}\n{parsed.text}"):
             if contact:
-                await lists.leave(session, contact, None, how=f"erasure request, message {message.id}")
+                await lists.leave(session, contact, None, how="erasure request by mail")
             verdict.reasons.append(f"erasure requested: confirm with `/eocic person erase {parsed.from_addr}`")
             return None
         return await _unsubscribe(session, parsed, contact, message, settings)
@@ -94,10 +95,10 @@ async def _unsubscribe(
         return "unsubscribe"
     every = await lists.all_lists(session)
     named = _named_lists(f"{parsed.subject}\n{parsed.text}", every)
-    left = await lists.leave(session, contact, named or None, how=f"mail, message {message.id}")
+    left = await lists.leave(session, contact, named or None, how="unsubscribe mail")
     if left and not never_answer(parsed.from_addr, settings.desk_address):
         subject, text, html = render_mail("unsubscribed", contact.language, name=contact.name, lists=left)
         msg = compose(settings, to=contact.email, subject=subject, text=text, html=html,
                       in_reply_to=parsed.message_id, references=parsed.references)
-        await queue_mail(session, msg, key=f"unsubscribed:{message.id}", kind="unsubscribed")
+        await queue_mail(session, msg, key=f"unsubscribed:{hashlib.sha256(message.dedup_key.encode()).hexdigest()}", kind="unsubscribed")
     return "unsubscribe"
