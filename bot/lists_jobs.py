@@ -12,6 +12,8 @@ import logging
 
 from bot.scheduler import current_desk, schedule
 from handlers import announcements, webinars
+from handlers.mrkdwn import escape
+from handlers.slack_notify import post_text
 from models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,13 @@ async def send_due(db, settings) -> dict:
         figures = await announcements.queue(db, settings, ident)
         done["announcements"].append(figures.as_dict())
         log.info("%s", figures.text())
+        async with db.transaction() as session:
+            await post_text(session, settings, f"announce:{ident}:queued", escape(figures.text()))
+    async with db.transaction() as session:
+        for ann in await announcements.recently_queued(session):
+            figures = await announcements.progress(session, ann)
+            if figures.remaining == 0:
+                await post_text(session, settings, f"announce:{ann.id}:report", escape("Finished. " + figures.text()))
     async with db.transaction() as session:
         for webinar, minutes in await webinars.due_reminders(session):
             done["reminders"] += await webinars.send(session, settings, webinar, webinars.reminder_kind(minutes))

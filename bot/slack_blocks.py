@@ -215,6 +215,8 @@ def _chunks(text: str, size: int) -> list[str]:
 
 
 def digest(payload: dict) -> tuple[str, list[dict]]:
+    if "text" in payload:  # a status line of another feature (handlers.slack_notify.post_text)
+        return payload["text"], [_section(payload["text"])]
     tickets = payload.get("tickets", [])
     total = payload.get("total", len(tickets))
     title = f":sunrise: Good morning. {total} ticket(s) have had no first response within {payload.get('days')} working days."

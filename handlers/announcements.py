@@ -191,6 +191,12 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
         return await progress(session, ann)
 
 
+async def recently_queued(session: AsyncSession, within: timedelta = timedelta(days=7)) -> list[Announcement]:
+    """Announcements whose rows were all written lately: their final report may be due."""
+    query = select(Announcement).where(Announcement.state == AnnouncementState.sent, Announcement.queued_at >= utcnow() - within)
+    return list(await session.exec(query.order_by(Announcement.id)))
+
+
 async def progress(session: AsyncSession, ann: Announcement) -> Progress:
     counts = dict((await session.exec(
         select(OutboxMail.state, func.count()).where(OutboxMail.key.like(f"announce:{ann.id}:%")).group_by(OutboxMail.state)

@@ -115,3 +115,13 @@ async def queue_digest(deps: Deps, today: date) -> SlackNotice | None:
             await add_notice(session, key=f"card:overdue:{ticket_id}", kind=NoticeKind.card, channel=channel,
                              ticket_id=ticket_id)
     return row
+
+
+async def post_text(session: AsyncSession, settings, key: str, text: str) -> None:
+    """A line of another feature (survey status, webinar, newsletter progress) in the triage channel.
+
+    `text` is our own mrkdwn; whatever in it came from people must already be escaped.
+    """
+    if settings.slack_triage_channel and settings.slack_configured:
+        await add_notice(session, key=key, kind=NoticeKind.digest, channel=settings.slack_triage_channel,
+                         payload={"text": text})

@@ -14,10 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.mrkdwn import escape
-from handlers.slack_notify import add_notice
+from handlers.slack_notify import post_text
 from handlers.survey_report import campaign_status, closing_summary, status_line
 from handlers.survey_timetable import zone
-from models.slack import NoticeKind
 from models.surveys import Campaign
 
 
@@ -35,6 +34,4 @@ async def post_closing_summary(session: AsyncSession, campaign: Campaign, settin
 
 
 async def _notice(session: AsyncSession, settings: Settings, key: str, text: str) -> None:
-    if settings.slack_triage_channel and settings.slack_configured:
-        await add_notice(session, key=key, kind=NoticeKind.digest, channel=settings.slack_triage_channel,
-                         payload={"source": "survey", "text": escape(text)})
+    await post_text(session, settings, key, escape(text))

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.settings import Settings
 from handlers.lists import compose_list_mail, get_list, members, unsubscribe_url
 from handlers.outgoing import queue_mail
+from handlers.slack_notify import post_text
 from handlers.tickets import audit
 from models.base import utcnow
 from models.lists import MailingList
@@ -162,6 +163,9 @@ def _starts_in(minutes: int) -> str:
     return f"in {minutes // 60} hours" if minutes % 60 == 0 else f"in {minutes} minutes"
 
 
+SLACK_HEADINGS = {"announce": ":mega: Announced", "update": ":pencil2: Changed", "cancel": ":x: Cancelled"}
+
+
 async def send(session: AsyncSession, settings: Settings, webinar: Webinar, kind: str) -> int:
     """Queue `kind` (announce, update, cancel, remind-7d, …) to the audience. Returns rows written."""
     start = local_start(webinar)
@@ -182,6 +186,9 @@ async def send(session: AsyncSession, settings: Settings, webinar: Webinar, kind
         key = f"webinar:{webinar.id}:{webinar.sequence}:{kind}:{contact.id}"
         written += await queue_mail(session, msg, key=key, kind="webinar") is not None
     await audit(session, "desk", f"webinar.{kind}", None, webinar=webinar.id, sequence=webinar.sequence, rows=written)
+    if kind in SLACK_HEADINGS:
+        await post_text(session, settings, f"webinar:{webinar.id}:{webinar.sequence}:{kind}",
+                        f"{SLACK_HEADINGS[kind]} ({written} recipients)\n{slack_text(webinar)}")
     return written
 
 

@@ -188,7 +188,8 @@ async def test_malformed_mail_is_quarantined_and_does_not_block_the_next(dovecot
         dovecot.deliver(user, b"\x00\x01 not a mail at all \xff\xfe\r\n")
         dovecot.deliver(user, mail())
         assert await wait_until(lambda: _async_count(db, Ticket, 1))
-        assert await count(db, Message, Message.state == MessageState.quarantined) == 1
+        assert await wait_until(lambda: _async_count(db, Message, 1, Message.state == MessageState.quarantined))
+        assert await count(db, Message) == 2
     listing = run_cli(env, "quarantine", "--json")
     assert listing.returncode == 0, listing.stderr
     [item] = json.loads(listing.stdout)

@@ -439,3 +439,26 @@ async def test_one_click_from_a_received_header_with_the_desk_running(desk_env, 
         proc.terminate()
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+async def test_webinar_announcement_is_posted_to_the_triage_channel(tmp_path, smtp_sink):
+    from bot.slack_blocks import digest
+    from models.slack import SlackNotice
+
+    settings = load_settings(data_dir=tmp_path / "data", secret_key="test-secret", slack_bot_token="xoxb-test",
+                             slack_triage_channel="C0TRIAGE")
+    desk = await open_desk(settings)
+    start = datetime(2031, 3, 12, 15, 0, tzinfo=ZoneInfo("Europe/Brussels"))
+    async with desk.db.transaction() as session:
+        w = await webinars.create(session, desk.settings, title="Clusters <!channel> & Japan", abstract="About it",
+                                  speakers=[], start=start, tzid="Europe/Brussels", duration_minutes=60,
+                                  url="https://webinar.example/1", audience=["webinars"], actor="test")
+        await webinars.send(session, desk.settings, w, "announce")
+        await webinars.send(session, desk.settings, w, "announce")  # the same decision twice: one post
+    async with desk.db.session() as session:
+        notices = list(await session.exec(select(SlackNotice).where(SlackNotice.key.like("webinar:%"))))
+    await desk.db.dispose()
+    assert len(notices) == 1 and notices[0].channel == "C0TRIAGE"
+    text, blocks = digest(notices[0].payload)
+    assert "Announced" in text and "Clusters &lt;!channel&gt; &amp; Japan" in text
+    assert "<!channel>" not in json.dumps(blocks)
