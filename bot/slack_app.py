@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import slack_blocks
 from bot.scheduler import current_desk, schedule
 from bot.slack_delivery import SlackDelivery
-from handlers import slack_notify, staff_actions, ticket_queries
+from handlers import slack_notify, staff_actions, survey_commands, ticket_queries
 from handlers.commands import Caller, dispatch, is_staff
 from handlers.service_levels import BRUSSELS
 from handlers.staff_actions import ActionRefused
@@ -62,6 +62,7 @@ class SlackEdge:
         self.app.middleware(self._once_per_event)
         self.app.command("/eocic")(self.on_command)
         self.app.action(re.compile(r"^ticket_"))(self.on_ticket_button)
+        self.app.action(re.compile(f"^{survey_commands.CONFIRM_ACTION}"))(self.on_survey_confirm)
         self.app.view(slack_blocks.REPLY_VIEW)(self.on_reply_submitted)
         self.app.view(slack_blocks.CATEGORY_VIEW)(self.on_category_submitted)
         self.app.event("app_home_opened")(self.on_home_opened)
@@ -181,6 +182,18 @@ class SlackEdge:
             await self._tell(user, str(exc), respond)
         if (body.get("view") or {}).get("type") == "home":
             await self.publish_home(user)
+
+    async def on_survey_confirm(self, ack, body, action, respond) -> None:
+        await ack()
+        self.spawn(self._survey_confirm(body, action, respond))
+
+    async def _survey_confirm(self, body: dict, action: dict, respond) -> None:
+        user = body["user"]["id"]
+        if not is_staff(self.deps, user):
+            await self._tell(user, REFUSAL, respond)
+            return
+        reply = await survey_commands.confirm_done(self.deps, Caller(user_id=user), action.get("value", ""))
+        await self._tell(user, reply.text, respond)
 
     # --- modals ------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot import slack_blocks
 from config.settings import Settings
-from handlers import ticket_queries
+from handlers import survey_commands, ticket_queries
 from models.base import utcnow
 from models.db import Database
 from models.slack import NoticeKind, NoticeState, SlackCard, SlackNotice
@@ -125,6 +125,8 @@ class SlackDelivery:
                                              SlackNotice.state == NoticeState.pending).order_by(SlackNotice.id.desc())
             )).first() or notice.id
             text, blocks = slack_blocks.ticket_card(await ticket_queries.card(session, self.settings, ticket))
+            if ticket.intent == "survey":  # "we have submitted it": a button per campaign to confirm
+                blocks = blocks + await survey_commands.confirm_blocks(session, ticket.requester_email)
         if card is None:
             answer = await self._post(notice.channel, text=text, blocks=blocks)
             async with self.db.transaction() as session:

@@ -473,3 +473,30 @@ def test_staff_setting_reads_ids_and_rejects_names(monkeypatch):
     monkeypatch.setenv("EOCIC_STAFF", "ada@example.org")
     with pytest.raises(SettingsError, match="EOCIC_STAFF"):
         load_settings()
+
+
+async def test_survey_mail_saying_it_is_done_gets_a_confirm_button_on_its_card(desk, dovecot):
+    """A respondent writes "we have submitted it": staff confirm from the card, and the campaign records it."""
+    from datetime import datetime, timedelta, timezone
+
+    from handlers.surveys import create_campaign
+    from models.surveys import Participant
+
+    now = datetime.now(timezone.utc)
+    async with desk.db.transaction() as session:
+        campaign = await create_campaign(
+            session, desk.desk.settings, name="4i 2026", audience="NF4", url_template="https://survey.example/?t={token}",
+            opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=20))
+    done_mail = mail(subject="Progress survey", body="Hello, we have submitted the progress survey yesterday.\n\nIlse\n")
+    done_mail = done_mail.replace(b"ana.ribeiro@inovcluster.example", b"i.verhoeven@nf4-escp.example")
+    await asyncio.to_thread(dovecot.deliver, desk.user, done_mail)
+    post = (await desk.api.wait_for("chat.postMessage", channel=TRIAGE))[0]
+    button = next(e for b in post.args["blocks"] if b.get("block_id") == "survey_confirm_done" for e in b["elements"])
+    assert button["value"] == f"{campaign.id}:NF4"
+
+    resp = await desk.slack.button(button["action_id"], button["value"], user=ADA)
+    assert resp.status == 200
+    await desk.edge.drain()
+    async with desk.db.session() as session:
+        participant = (await session.exec(select(Participant).where(Participant.campaign_id == campaign.id))).one()
+    assert participant.completed_at is not None
