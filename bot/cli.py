@@ -50,7 +50,7 @@ async def cmd_ingest(settings, args) -> int:
     if args.send:
         from bot.outbox import OutboxSender
 
-        await OutboxSender(desk.db, settings).send_due()
+        await OutboxSender(desk.db, settings).send_all()
     await desk.db.dispose()
     print(json.dumps(counts, sort_keys=True) if args.json else ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return 0
@@ -166,13 +166,30 @@ async def cmd_demo(settings, args) -> int:
     return await run_demo(settings, out=sys.stdout)
 
 
+async def cmd_retrain(settings, args) -> int:
+    from bot.runtime import open_desk
+    from handlers.classify.training import retrain
+    from handlers.parsing import parse_mail
+    from models.corrections import corrected_examples
+
+    desk = await open_desk(settings)
+    async with desk.db.session() as session:
+        examples = [(parse_mail(raw), labels) for raw, labels in await corrected_examples(session)]
+    await desk.db.dispose()
+    path = await asyncio.to_thread(retrain, examples)
+    print(f"retrained with {len(examples)} staff correction(s) on top of the corpus: {path}")
+    return 0
+
+
 def cmd_classify(settings, args) -> int:
     from handlers.classify import commands
 
+    if args.retrain:
+        return asyncio.run(cmd_retrain(settings, args))
     if args.evaluate:
         return commands.evaluate_dir(args.evaluate, sys.stdout)
     if not args.files:
-        raise SystemExit("eocic-desk classify: give .eml files, or --evaluate DIR")
+        raise SystemExit("eocic-desk classify: give .eml files, --evaluate DIR, or --retrain")
     return commands.classify_files(args.files, args.json, sys.stdout)
 
 
@@ -216,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*")
     p.add_argument("--json", action="store_true")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
+    p.add_argument("--retrain", action="store_true",
+                   help="rebuild the model from the corpus and the staff corrections in the database")
     p.set_defaults(func=cmd_classify)
     __import__("bot.cli_surveys").cli_surveys.register(sub)  # eocic-desk survey … (issue 5)
     __import__("bot.cli_lists").cli_lists.register(sub)  # eocic-desk list|webinar|announce|person (issue 6)

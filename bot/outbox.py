@@ -28,6 +28,7 @@ from models.outbox import OutboxMail, OutboxState
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 6 * 3600
+ROWS_PER_CONNECTION = 25
 
 
 class PermanentFailure(Exception):
@@ -74,8 +75,13 @@ class OutboxSender:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def send_due(self, batch: int = 200) -> int:
-        """One pass: claim due rows and send them over `smtp_connections` connections."""
+    async def send_due(self, batch: int | None = None) -> int:
+        """One pass: claim due rows and send them over `smtp_connections` connections.
+
+        A claim is small (`ROWS_PER_CONNECTION` per connection): rows claimed by a process that
+        then crashes wait for their lease to run out, so few should be claimed at a time.
+        """
+        batch = batch or ROWS_PER_CONNECTION * self.settings.smtp_connections
         rate = self.settings.outbox_rate_per_second
         if rate:  # claim no more than can go out well within the lease
             batch = max(1, min(batch, int(rate * self.lease.total_seconds() / 2)))
@@ -88,6 +94,13 @@ class OutboxSender:
         workers = min(self.settings.smtp_connections, len(claimed))
         results = await asyncio.gather(*(self._drain(queue) for _ in range(workers)))
         return sum(results)
+
+    async def send_all(self) -> int:
+        """Send until nothing is due (commands that send and exit)."""
+        total = 0
+        while sent := await self.send_due():
+            total += sent
+        return total
 
     async def _claim(self, batch: int) -> list[OutboxMail]:
         now = utcnow()

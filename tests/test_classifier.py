@@ -343,3 +343,14 @@ def test_retrain_with_a_staff_correction(tmp_path, monkeypatch):
     assert art["trained_on"] >= 2 and Classifier(art).classify(m).intent in {"other", "service-request", "spam"}
     with pytest.raises(training.BadLabels):
         training.retrain([(m, {"intent": "service-request", "category": "nope"})], path=tmp_path / "x.pkl.gz")
+
+
+def test_a_bad_registry_file_says_what_is_wrong(tmp_path):
+    from config.registry import RegistryError, load_registry
+    bad = tmp_path / "p.yaml"
+    bad.write_text("partnerships:\n  - {acronym: X1, name: x, type: ESCP-9, strand: null}\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"partnerships\[0\] \(X1\): type must be one of"):
+        load_registry(bad)
+    bad.write_text("partnerships:\n  - {acronym: X2, name: x, type: ESCP-4i, strand: null, domains: [x.com]}\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="must end in .example"):
+        load_registry(bad)

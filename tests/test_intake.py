@@ -222,7 +222,7 @@ def test_unknown_ticket_and_bad_setting_give_clear_errors(desk_env):
 
 
 @pytest.mark.slow
-def test_sigkill_during_intake_loses_and_doubles_nothing(dovecot, smtp_sink, desk_env):
+def test_sigkill_during_intake_loses_nothing_and_records_each_mail_once(dovecot, smtp_sink, desk_env):
     user, password = dovecot.new_user()
     env = {
         **desk_env,
@@ -231,6 +231,7 @@ def test_sigkill_during_intake_loses_and_doubles_nothing(dovecot, smtp_sink, des
         "EOCIC_DESK_ADDRESS": DESK,
         "EOCIC_HTTP_PORT": "0",
         "EOCIC_ACKS_PER_SENDER_PER_HOUR": "1000",
+        "EOCIC_OUTBOX_LEASE_SECONDS": "5",  # rows claimed by a killed process are retried soon
     }
     total = 300
     for i in range(total):
@@ -260,13 +261,21 @@ def test_sigkill_during_intake_loses_and_doubles_nothing(dovecot, smtp_sink, des
     con = sqlite3.connect(db_path)
     recorded = con.execute("select count(*), count(distinct dedup_key) from message").fetchone()
     tickets = con.execute("select count(*) from ticket").fetchone()[0]
-    acks = dict(con.execute("select message_id, state from outboxmail where kind = 'ack'").fetchall())
+    acks = {mid: (state, attempts) for mid, state, attempts in
+            con.execute("select message_id, state, attempts from outboxmail where kind = 'ack'").fetchall()}
     con.close()
     assert recorded == (total, total), "every mail recorded exactly once"
     assert tickets == total
+    assert len(acks) == total and {state for state, _ in acks.values()} == {"sent"}, "one acknowledgement per ticket"
     delivered = Counter(m["Message-ID"] for m in caught(smtp_sink))
-    assert set(acks.values()) == {"sent"} and len(acks) == total
-    assert delivered == Counter({mid: 1 for mid in acks}), "every acknowledgement delivered exactly once"
+    assert set(delivered) == set(acks), "every acknowledgement was delivered, and nothing else"
+    # SMTP cannot be exactly-once across a SIGKILL: a kill between the server's 250 and our commit
+    # leaves the row in doubt, and it is sent again, with the same Message-ID (mail clients show
+    # one). That is the only way a second copy may arise: at most one per connection per kill.
+    doubled = {mid: n for mid, n in delivered.items() if n > 1}
+    assert all(n == 2 and acks[mid][1] >= 2 for mid, n in doubled.items()), doubled
+    assert len(doubled) <= kills * 2, f"{len(doubled)} acknowledgements were delivered twice"
+    print(f"acknowledgements delivered twice after {kills} SIGKILLs: {len(doubled)} of {total}")
 
 
 def _settled(db_path: Path, total: int, sink, timeout: float = 300) -> bool:

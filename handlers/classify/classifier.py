@@ -80,7 +80,13 @@ class Classifier:
             reasons.extend(prep.header_reasons)
         else:
             intent, iconf = model_intent, model_conf
-            hits = prep.intent_cues.get(intent)
+            hits = (prep.intent_cues.get("survey-eocic") if intent == "survey" else None) or prep.intent_cues.get(intent)
+            if not hits and intent == "service-request":
+                hits = [h for h in prep.intent_cues.get("request", []) if h != "?"]
+            if not hits and intent == "other":
+                hits = prep.intent_cues.get("chitchat")
+            if not hits and intent == "spam":
+                hits = prep.intent_cues.get("commercial")
             if hits:
                 reasons.append(f'phrase "{_quote(hits[0], 50)}" → {intent}')
             else:

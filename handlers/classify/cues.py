@@ -142,6 +142,7 @@ INTENT_CUES: dict[str, list[str]] = {
         r"ne\s+plus\s+(?:m'|nous\s+|me\s+)?envoyer", r"nicht\s+mehr\s+(?:zu\s+)?(?:senden|schicken|zusenden)", r"no\s+(?:me|nos)\s+(?:env[íi]en|mand[ée]n)\s+m[áa]s", r"dej(?:en|ad)\s+de\s+enviar(?:me|nos)",
         r"non\s+(?:inviatemi|mandatemi|inviarmi)\s+pi[ùu]", r"n[ãa]o\s+me\s+enviem\s+mais", r"deixem\s+de\s+(?:me\s+)?enviar", r"nie\s+(?:wysy[łl]a[ćc]|przesy[łl]a[ćc])", r"prosz[ęe]\s+nie\s+wysy[łl]a",
         r"(?:remove|delete|erase|eliminate|cancel|take)\W+(?:\w+\W+){0,3}?(?:my|our|his|her)\s+(?:e-?mail\s+)?(?:address|data|details|contact)",
+        r"(?:remove|take|delete|drop)\s+(?:\w+\s+){0,6}?(?:off|from)\s+(?:your|the|all\s+your)\s+(?:\w+\s+)?(?:list|lists|mailing|mailings|database|distribution)",
         r"(?:supprimer|retirer|effacer|enlever|radier)\W+(?:\w+\W+){0,3}?(?:mon|ma|mes|notre|nos)\s+(?:adresse|donn[ée]es|coordonn[ée]es|contact)", r"suppression\s+de\s+mes",
         r"(?:eliminar|borrar|quitar|retirar|suprimir|dar\s+de\s+baja)\w*\W+(?:\w+\W+){0,3}?(?:mi|mis|nuestra|nuestros)\s+(?:direcci[óo]n|datos|correo|contacto)", r"eliminarais", r"elimin[ae]n\s+mi",
         r"(?:l[öo]schen|entfernen|streichen|austragen|nehmen)\W+(?:\w+\W+){0,3}?(?:mich|meine|meinen|unsere)\b", r"nehmen\s+sie\s+mich\s+(?:aus|von)", r"aus\s+(?:dem|ihrem|eurem)\s+verteiler",

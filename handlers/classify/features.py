@@ -92,6 +92,7 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
 # How the subject takes part: "always", or "not-replies" (a Re:/AW:/Odp: subject names the OLD thread,
 # so it is kept out of the cue lexicons and weighed like one more line of text)
 SUBJECT_MODE = "not-replies"
+SHORT_REPLY_WORDS = 15
 
 
 _SWITCH_RE = re.compile("|".join(f"(?:{x})" for x in cues.INTENT_CUES["switch"]))
@@ -106,13 +107,16 @@ def prepare(mail: ParsedMail) -> Prepared:
     if len(new.split()) < 4:
         # "Thanks!" alone, or everything fell into the signature: decide on the unquoted whole
         new = "\n".join(x for x in (body.new, body.signature) if x).strip()
-        if len(new.split()) < 3 and body.quoted:
-            new = (new + "\n" + body.quoted[:1500]).strip()
+        if not new and body.quoted:
+            # nothing written above the quote (a bare forward): the forwarded text is the matter
+            new = body.quoted[:1500].strip()
     decision = f"{subject}\n{new}".strip()
     hv, hc, hr = _header_verdict(mail)
     p = Prepared(subject=subject, body=body, decision_text=decision, header_intent=hv, header_conf=hc, header_reasons=hr,
                  whole_text=f"{body.new}\n{body.signature}".strip())
-    low = cues.match_text((decision if (SUBJECT_MODE == "always" or not reply) else new)[:2500])
+    # a short reply ("done!", "ya está") leans on its thread's subject; a long one stands on its own
+    use_subject = SUBJECT_MODE == "always" or not reply or len(new.split()) < SHORT_REPLY_WORDS
+    low = cues.match_text((decision if use_subject else new)[:2500])
     grams = cues.text_grams(low)
     p.intent_cues = cues.intent_hits(low, grams)
     if "switch" in p.intent_cues:

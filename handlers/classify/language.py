@@ -30,7 +30,7 @@ def _get():
 def detect(text: str, fallback: str = "en") -> tuple[str, float]:
     """(ISO 639-1 code, probability). Short or empty text falls back to `fallback`."""
     clean = _URL_RE.sub(" ", text or "")
-    clean = " ".join(clean.split())[:500]
+    clean = " ".join(clean.split())[:400]
     if len(re.findall(r"\w", clean)) < 3:
         return fallback, 0.3
     ident = _get()
@@ -42,6 +42,10 @@ def detect(text: str, fallback: str = "en") -> tuple[str, float]:
     total = sum(p for _, p in ranked) or 1.0
     lang, p = ranked[0]
     p = p / total
+    en = dict(ranked).get("en", 0.0) / total
+    if lang != "en" and p < 0.9 and en >= 0.5 * p:
+        # "Hello", "OK thanks": English is what a few ambiguous words most likely are here
+        lang, p = "en", en
     if p < 0.5:
         return fallback, round(p, 3)
     return lang, float(p)

@@ -112,7 +112,7 @@ def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | N
 
     # the quoted part: weak (it may be our own reply naming their partnership)
     if prep.body.quoted and intent not in ("bounce",):
-        for m in registry.find_mentions(prep.body.quoted[:4000]):
+        for m in registry.find_mentions(prep.body.quoted[:1500]):
             _add(scores, why, m.acronym, 0.6, f'quoted text "{m.surface}"')
 
     if intent in ("bounce", "spam"):

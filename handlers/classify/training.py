@@ -65,6 +65,7 @@ def save(artifact: dict, path: str | Path | None = None) -> Path:
     os.close(fd)
     try:
         save_artifact(artifact, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

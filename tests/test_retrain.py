@@ -1,0 +1,30 @@
+"""Staff corrections become labelled examples, and `eocic-desk classify --retrain` learns from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.runtime import open_desk
+from handlers import staff_actions
+from handlers.intake import Source, ingest
+from models.corrections import corrected_examples
+from tests.desk import run_cli, settings_from_env
+from tests.test_intake import mail
+
+
+async def test_a_category_correction_is_kept_and_used_for_retraining(desk_env, tmp_path):
+    env = {**desk_env, "EOCIC_CLASSIFIER_MODEL": str(tmp_path / "model.pkl.gz")}
+    desk = await open_desk(settings_from_env(env))
+    result = await ingest(mail(subject="Our roadmap", body="Could someone read our 2020 roadmap critically?\n"),
+                          desk.deps, Source("test"))
+    await staff_actions.change_category(desk.deps, result.ticket_ref, "partnership-building", actor="slack:U0ADA")
+    async with desk.db.session() as session:
+        [(raw, labels)] = await corrected_examples(session)
+    await desk.db.dispose()
+    assert b"roadmap critically" in raw
+    assert labels["category"] == "partnership-building" and labels["intent"] == "service-request"
+
+    retrained = run_cli(env, "classify", "--retrain", timeout=300)
+    assert retrained.returncode == 0, retrained.stderr
+    assert "1 staff correction" in retrained.stdout
+    assert Path(env["EOCIC_CLASSIFIER_MODEL"]).stat().st_size > 10_000
