@@ -38,15 +38,23 @@ from models.partnerships import Contact  # noqa: E402
 MARKDOWN = Path(__file__).with_name("newsletter_sample.md")
 
 
+async def add_readers(session, n: int, source: str = "bench") -> None:
+    """`n` new contacts `readerNNNNN@bench.example`, each an active, consenting newsletter subscriber (bulk insert).
+
+    Shared with tests/test_lists_bulk.py; `lists.add_member` would write an audit row per person.
+    """
+    newsletter = await lists.get_list(session, "newsletter")
+    contacts = [Contact(email=f"reader{i:05d}@bench.example", name=f"Reader {i}") for i in range(n)]
+    session.add_all(contacts)
+    await session.flush()
+    now = utcnow()
+    session.add_all(Subscription(list_id=newsletter.id, contact_id=c.id, state=SubscriptionState.active,
+                                 consent_source=source, consent_at=now, confirmed_at=now) for c in contacts)
+
+
 async def outbox_run(desk, n: int) -> tuple[float, float, list[tuple[str, list[str], bytes]]]:
     async with desk.db.transaction() as session:
-        newsletter = await lists.get_list(session, "newsletter")
-        contacts = [Contact(email=f"reader{i:05d}@bench.example", name=f"Reader {i}") for i in range(n)]
-        session.add_all(contacts)
-        await session.flush()
-        now = utcnow()
-        session.add_all(Subscription(list_id=newsletter.id, contact_id=c.id, state=SubscriptionState.active,
-                                     consent_source="bench", consent_at=now, confirmed_at=now) for c in contacts)
+        await add_readers(session, n)
         ann = await announcements.create(session, list_name="newsletter", subject="EOCIC newsletter, issue No 3",
                                          markdown=MARKDOWN.read_text(encoding="utf-8"), actor="bench")
         await announcements.approve(session, ann, "bench")

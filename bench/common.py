@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.servers import DovecotServer, imap_env  # noqa: E402
+from tests.servers import DovecotServer  # noqa: E402
 
 
 def dovecot_mailbox() -> tuple[DovecotServer, str, str]:
@@ -38,6 +38,3 @@ def percentile(values: list[float], q: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
-
-
-__all__ = ["append_all", "dovecot_mailbox", "imap_env", "median", "percentile"]

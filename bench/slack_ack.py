@@ -3,8 +3,8 @@
 
 Measured: `/eocic queue` (slash command) and an "Assign to me" button; the baseline, measured in
 the same run on the same server, is a signed request that Bolt verifies and routes to no
-listener. For the slash command the time until its answer reaches the response_url is given too
-(`answer_*`: the queue query itself, done after the ack).
+listener. For the slash command, when the last answer reached its response_url is given too
+(`answers_done_after_ms`, `answers_per_second`: the queue query itself, done after the ack).
 
     python bench/slack_ack.py [REQUESTS_PER_MEASUREMENT]   # one JSON line per measurement
 """
@@ -116,8 +116,6 @@ async def main(n: int) -> None:
         )
         desk = await open_desk(settings)
         await seed(desk)
-        import handlers.ticket_commands  # noqa: F401
-
         edge = SlackEdge(desk, web_client(settings))
         desk.components["slack"] = edge
         runner = web.AppRunner(build_app(desk), access_log=None)

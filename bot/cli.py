@@ -10,9 +10,9 @@ import mailbox
 import sys
 from pathlib import Path
 
+from bot.cli_common import fail, in_transaction, print_result
+from bot.runtime import opened_desk
 from config.settings import SettingsError, load_settings
-
-log = logging.getLogger("eocic_desk")
 
 
 def _mail_sources(paths: list[str]):
@@ -37,21 +37,19 @@ def _looks_like_mbox(path: Path) -> bool:
 
 
 async def cmd_ingest(settings, args) -> int:
-    from bot.runtime import open_desk
     from handlers.intake import Source, ingest
 
-    desk = await open_desk(settings)
     counts: dict[str, int] = {}
-    for label, raw in _mail_sources(args.paths):
-        result = await ingest(raw, desk.deps, Source(label))
-        counts[result.kind] = counts.get(result.kind, 0) + 1
-        if args.verbose:
-            print(f"{label}\t{result.kind}\t{result.ticket_ref or ''}")
-    if args.send:
-        from bot.outbox import OutboxSender
+    async with opened_desk(settings) as desk:
+        for label, raw in _mail_sources(args.paths):
+            result = await ingest(raw, desk.deps, Source(label))
+            counts[result.kind] = counts.get(result.kind, 0) + 1
+            if args.verbose:
+                print(f"{label}\t{result.kind}\t{result.ticket_ref or ''}")
+        if args.send:
+            from bot.outbox import OutboxSender
 
-        await OutboxSender(desk.db, settings).send_all()
-    await desk.db.dispose()
+            await OutboxSender(desk.db, settings).send_all()
     print(json.dumps(counts, sort_keys=True) if args.json else ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return 0
 
@@ -59,94 +57,73 @@ async def cmd_ingest(settings, args) -> int:
 async def cmd_tickets(settings, args) -> int:
     from sqlmodel import select
 
-    from bot.runtime import open_desk
     from handlers.tickets import describe
     from models.tickets import Ticket
 
-    desk = await open_desk(settings)
-    async with desk.db.session() as session:
+    async def work(session, desk):
         query = select(Ticket).order_by(Ticket.id)
         if args.status:
             query = query.where(Ticket.status == args.status)
-        tickets = [await describe(session, t, with_messages=False) for t in await session.exec(query)]
-    await desk.db.dispose()
-    if args.json:
-        print(json.dumps(tickets, ensure_ascii=False, indent=1))
-    else:
-        for t in tickets:
-            print(f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
-                  f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}")
-        print(f"{len(tickets)} ticket(s)")
+        return [await describe(session, t, with_messages=False) for t in await session.exec(query)]
+
+    code, tickets = await in_transaction(settings, work)
+    if code:
+        return code
+    lines = [f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
+             f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}" for t in tickets]
+    print_result(tickets, args.json, "\n".join([*lines, f"{len(tickets)} ticket(s)"]))
     return 0
 
 
 async def cmd_ticket(settings, args) -> int:
-    from bot.runtime import open_desk
-    from handlers.tickets import TicketNotFound, describe, get_ticket
-
-    desk = await open_desk(settings)
-    try:
-        async with desk.db.session() as session:
-            data = await describe(session, await get_ticket(session, args.ref))
-    except TicketNotFound as exc:
-        print(f"eocic-desk: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await desk.db.dispose()
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=1))
-    else:
-        for key, value in data.items():
-            if key != "messages":
-                print(f"{key:>18}: {value}")
-        for m in data["messages"]:
-            print(f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}")
+    code, data = await in_transaction(settings, lambda session, desk: _describe(session, args.ref))
+    if code:
+        return code
+    lines = [f"{key:>18}: {value}" for key, value in data.items() if key != "messages"]
+    lines += [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}" for m in data["messages"]]
+    print_result(data, args.json, "\n".join(lines))
     return 0
+
+
+async def _describe(session, ref: str) -> dict:
+    from handlers.tickets import describe, get_ticket
+
+    return await describe(session, await get_ticket(session, ref))
 
 
 async def cmd_quarantine(settings, args) -> int:
     from sqlmodel import select
 
-    from bot.runtime import open_desk
     from models.tickets import Message, MessageState
 
-    desk = await open_desk(settings)
-    async with desk.db.session() as session:
-        rows = list(await session.exec(select(Message).where(Message.state == MessageState.quarantined).order_by(Message.id)))
-    await desk.db.dispose()
+    async def work(session, desk):
+        return list(await session.exec(select(Message).where(Message.state == MessageState.quarantined).order_by(Message.id)))
+
+    code, rows = await in_transaction(settings, work)
+    if code:
+        return code
     items = [{"id": m.id, "source": m.source, "from": m.from_addr, "subject": m.subject, "size": m.raw_size,
               "received_at": m.received_at.isoformat(), "error": (m.error or "").strip().splitlines()[-1:]} for m in rows]
-    if args.json:
-        print(json.dumps(items, ensure_ascii=False, indent=1))
-    else:
-        for i in items:
-            print(f"{i['id']:>6}  {i['received_at'][:19]}  {i['source'][:40]:<40} {' '.join(i['error'])[:80]}")
-        print(f"{len(items)} quarantined message(s); retry one with: eocic-desk replay ID")
+    lines = [f"{i['id']:>6}  {i['received_at'][:19]}  {i['source'][:40]:<40} {' '.join(i['error'])[:80]}" for i in items]
+    print_result(items, args.json, "\n".join([*lines, f"{len(items)} quarantined message(s); retry one with: eocic-desk replay ID"]))
     return 0
 
 
 async def cmd_replay(settings, args) -> int:
-    from bot.runtime import open_desk
     from handlers.intake import replay
-    from handlers.parsing import UnparseableMail
 
-    desk = await open_desk(settings)
-    try:
-        result = await replay(args.id, desk.deps)
-    except (LookupError, UnparseableMail) as exc:
-        print(f"eocic-desk: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await desk.db.dispose()
+    async with opened_desk(settings) as desk:
+        try:
+            result = await replay(args.id, desk.deps)
+        except (LookupError, ValueError) as exc:  # not in quarantine; still unparseable
+            return fail(str(exc))
     print(f"message {args.id}: {result.kind} {result.ticket_ref or ''}".strip())
     return 0
 
 
 async def cmd_db(settings, args) -> int:
-    from bot.runtime import open_desk
-
-    desk = await open_desk(settings)
-    await desk.db.dispose()
+    async with opened_desk(settings):
+        pass
     print(f"database is at the newest schema: {settings.db_url.split('@')[-1]}")
     return 0
 
@@ -167,15 +144,14 @@ async def cmd_demo(settings, args) -> int:
 
 
 async def cmd_retrain(settings, args) -> int:
-    from bot.runtime import open_desk
     from handlers.classify.training import retrain
     from handlers.parsing import parse_mail
     from models.corrections import corrected_examples
 
-    desk = await open_desk(settings)
-    async with desk.db.session() as session:
-        examples = [(parse_mail(raw), labels) for raw, labels in await corrected_examples(session)]
-    await desk.db.dispose()
+    code, corrected = await in_transaction(settings, lambda session, desk: corrected_examples(session))
+    if code:
+        return code
+    examples = [(parse_mail(raw), labels) for raw, labels in corrected]
     path = await asyncio.to_thread(retrain, examples)
     print(f"retrained with {len(examples)} staff correction(s) on top of the corpus: {path}")
     return 0

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from config.settings import SettingsError
+from bot.cli_common import fail, in_transaction, print_result
+from bot.runtime import opened_desk
 
 
 def register(sub) -> None:
@@ -88,39 +89,10 @@ def register(sub) -> None:
     c.set_defaults(func=cmd_person_erase)
 
 
-def _fail(message: str) -> int:
-    print(f"eocic-desk: {message}", file=sys.stderr)
-    return 1
-
-
-async def _desk(settings):
-    from bot.runtime import open_desk
-
-    return await open_desk(settings)
-
-
-async def _in_transaction(settings, work):
-    """Run `work(session, desk)` in one transaction; LookupError/ValueError become a clear error line."""
-    desk = await _desk(settings)
-    try:
-        async with desk.db.transaction() as session:
-            return 0, await work(session, desk)
-    except SettingsError:
-        raise
-    except (LookupError, ValueError) as exc:
-        return _fail(str(exc.args[0] if exc.args else exc)), None
-    finally:
-        await desk.db.dispose()
-
-
-def _print(data, as_json: bool, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if as_json else text)
-
-
 async def cmd_list_create(settings, args) -> int:
     from handlers import lists
 
-    code, row = await _in_transaction(settings, lambda s, d: lists.create_list(
+    code, row = await in_transaction(settings, lambda s, d: lists.create_list(
         s, settings, args.name, args.description, args.sender_name))
     if not code:
         print(f"list {row.name} created")
@@ -135,11 +107,11 @@ async def cmd_list_show(settings, args) -> int:
         names = [args.name] if args.name else [m.name for m in await lists.all_lists(session)]
         return [await show(session, name) for name in names]
 
-    code, data = await _in_transaction(settings, work)
+    code, data = await in_transaction(settings, work)
     if code:
         return code
     if args.json:
-        _print(data if args.name is None else data[0], True, "")
+        print_result(data if args.name is None else data[0], True, "")
         return 0
     for item in data:
         print(f"{item['name']:<12} {item['members']:>6} member(s)  {item['description']}  (from {item['sender']})")
@@ -158,7 +130,7 @@ async def cmd_list_add(settings, args) -> int:
         mlist = await lists.get_list(session, args.name)
         return await lists.add_member(session, mlist, args.email, consent_source=args.source, actor="cli", name=args.person_name)
 
-    code, _ = await _in_transaction(settings, work)
+    code, _ = await in_transaction(settings, work)
     if not code:
         print(f"{args.email.lower()} added to {args.name}")
     return code
@@ -167,7 +139,7 @@ async def cmd_list_add(settings, args) -> int:
 async def cmd_list_remove(settings, args) -> int:
     from handlers.list_commands import remove
 
-    code, left = await _in_transaction(settings, lambda s, d: remove(s, args.name, args.email, "cli"))
+    code, left = await in_transaction(settings, lambda s, d: remove(s, args.name, args.email, "cli"))
     if not code:
         print(f"{args.email.lower()} removed from {args.name}" if left else f"{args.email.lower()} was not on {args.name}")
     return code
@@ -186,9 +158,9 @@ async def cmd_webinar_create(settings, args) -> int:
         queued = 0 if args.no_announce else await webinars.send(session, settings, row, "announce")
         return {**webinars.describe(row), "announced_to": queued, "slack_text": webinars.slack_text(row)}
 
-    code, data = await _in_transaction(settings, work)
+    code, data = await in_transaction(settings, work)
     if not code:
-        _print(data, args.json, f"webinar {data['id']} created ({data['start']}); announcement queued for {data['announced_to']} recipient(s)")
+        print_result(data, args.json, f"webinar {data['id']} created ({data['start']}); announcement queued for {data['announced_to']} recipient(s)")
     return code
 
 
@@ -203,9 +175,9 @@ async def cmd_webinar_update(settings, args) -> int:
         queued = await webinars.update(session, settings, row, "cli", **changes)
         return {**webinars.describe(row), "update_sent_to": queued}
 
-    code, data = await _in_transaction(settings, work)
+    code, data = await in_transaction(settings, work)
     if not code:
-        _print(data, args.json, f"webinar {data['id']} is at sequence {data['sequence']}; update queued for {data['update_sent_to']}")
+        print_result(data, args.json, f"webinar {data['id']} is at sequence {data['sequence']}; update queued for {data['update_sent_to']}")
     return code
 
 
@@ -217,9 +189,9 @@ async def cmd_webinar_cancel(settings, args) -> int:
         queued = await webinars.cancel(session, settings, row, "cli")
         return {**webinars.describe(row), "cancellation_sent_to": queued}
 
-    code, data = await _in_transaction(settings, work)
+    code, data = await in_transaction(settings, work)
     if not code:
-        _print(data, args.json, f"webinar {data['id']} cancelled; notice queued for {data['cancellation_sent_to']}")
+        print_result(data, args.json, f"webinar {data['id']} cancelled; notice queued for {data['cancellation_sent_to']}")
     return code
 
 
@@ -232,9 +204,9 @@ async def cmd_webinar_list(settings, args) -> int:
     async def work(session, desk):
         return [webinars.describe(w) for w in await session.exec(select(Webinar).order_by(Webinar.start))]
 
-    code, data = await _in_transaction(settings, work)
+    code, data = await in_transaction(settings, work)
     if not code:
-        _print(data, args.json, "\n".join(f"{w['id']:>4}  {w['start'][:16]}  {w['status']:<9} {w['title']}" for w in data) or "no webinars")
+        print_result(data, args.json, "\n".join(f"{w['id']:>4}  {w['start'][:16]}  {w['status']:<9} {w['title']}" for w in data) or "no webinars")
     return code
 
 
@@ -243,14 +215,14 @@ async def cmd_announce(settings, args) -> int:
     from handlers.webinars import parse_start
 
     if args.id is None and not (args.list_name and args.subject and args.markdown):
-        return _fail("give --list, --subject and --markdown for a new announcement, or --id for an existing one")
+        return fail("give --list, --subject and --markdown for a new announcement, or --id for an existing one")
     markdown = ""
     if args.id is None:
         source = sys.stdin if args.markdown == "-" else None
         try:
             markdown = source.read() if source else Path(args.markdown).read_text(encoding="utf-8")
         except OSError as exc:
-            return _fail(f"cannot read {args.markdown}: {exc.strerror}")
+            return fail(f"cannot read {args.markdown}: {exc.strerror}")
 
     async def work(session, desk):
         if args.id is None:
@@ -266,7 +238,7 @@ async def cmd_announce(settings, args) -> int:
             await announcements.approve(session, ann, "cli", ann.send_at)
         return ann.id
 
-    code, ident = await _in_transaction(settings, work)
+    code, ident = await in_transaction(settings, work)
     if code:
         return code
     if args.id is None:
@@ -280,11 +252,19 @@ async def cmd_announce(settings, args) -> int:
 
 
 async def _status(settings, ident: int, as_json: bool) -> int:
-    code, data = await _in_transaction(settings, lambda s, d: _report(s, ident))
+    code, data = await in_transaction(settings, lambda s, d: _report(s, ident))
     if not code:
-        _print(data, as_json, f"announcement {ident} ({data['state']}): {data['sent']} sent, {data['failed']} failed, "
-                              f"{data['remaining']} remaining of {data['recipients']}")
+        print_result(data, as_json, _summary(data))
     return code
+
+
+def _summary(report: dict) -> str:
+    """The one-line progress of an announcement report, worded as everywhere else."""
+    from dataclasses import fields
+
+    from handlers.announcements import Progress
+
+    return Progress(**{f.name: report[f.name] for f in fields(Progress)}).text()
 
 
 async def _report(session, ident: int) -> dict:
@@ -300,8 +280,7 @@ async def _deliver(settings, ident: int, args) -> int:
     from handlers import announcements
 
     settings.require("smtp_host")
-    desk = await _desk(settings)
-    try:
+    async with opened_desk(settings) as desk:
         if args.send:
             await send_due(desk.db, settings)
         sender = OutboxSender(desk.db, settings)
@@ -321,19 +300,16 @@ async def _deliver(settings, ident: int, args) -> int:
                 await asyncio.sleep(min(1.0, settings.outbox_poll_seconds))
         async with desk.db.session() as session:
             data = await _report(session, ident)
-    finally:
-        await desk.db.dispose()
-    _print(data, args.json, f"announcement {ident} ({data['state']}): {data['sent']} sent, {data['failed']} failed, "
-                            f"{data['remaining']} remaining of {data['recipients']}")
+    print_result(data, args.json, _summary(data))
     return 0
 
 
 async def cmd_person_export(settings, args) -> int:
     from handlers import persons
 
-    code, data = await _in_transaction(settings, lambda s, d: persons.export(s, args.email))
+    code, data = await in_transaction(settings, lambda s, d: persons.export(s, args.email))
     if not code:
-        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+        print_result(data, True, "")
     return code
 
 
@@ -341,8 +317,8 @@ async def cmd_person_erase(settings, args) -> int:
     from handlers import persons
 
     if not args.yes:
-        return _fail(f"erasing {args.email} cannot be undone; run again with --yes to confirm")
-    code, done = await _in_transaction(settings, lambda s, d: persons.erase(s, args.email, "cli"))
+        return fail(f"erasing {args.email} cannot be undone; run again with --yes to confirm")
+    code, done = await in_transaction(settings, lambda s, d: persons.erase(s, args.email, "cli"))
     if not code:
         print(json.dumps(done))
     return code

@@ -6,10 +6,7 @@ and sends its invitations at opening time.
 
 from __future__ import annotations
 
-import json
-import sys
-
-from config.settings import SettingsError
+from bot.cli_common import in_transaction, print_result
 
 
 def register(sub) -> None:
@@ -60,31 +57,18 @@ def register(sub) -> None:
     x.set_defaults(func=cmd_close)
 
 
-async def _with_session(settings, work):
-    """Run `work(session, settings)` in one transaction; print errors the way the CLI does."""
-    from bot.runtime import open_desk
-    from handlers.surveys import CampaignError
-
-    desk = await open_desk(settings)
-    try:
-        async with desk.db.transaction() as session:
-            return await work(session, settings)
-    except (CampaignError, LookupError, ValueError, SettingsError) as exc:
-        print(f"eocic-desk survey: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return None
-    finally:
-        await desk.db.dispose()
-
-
 async def cmd_create(settings, args) -> int:
     from handlers.survey_report import campaign_status
-    from handlers.survey_timetable import parse_datetime
+    from handlers.timeparse import parse_datetime
     from handlers.surveys import create_campaign
 
-    async def work(session, settings):
+    async def work(session, desk):
         settings.require("secret_key")  # the links carry signed tokens
         tz = args.timezone or settings.survey_timezone
-        templates = dict(t.split("=", 1) for t in args.template if "=" in t)
+        bad = [t for t in args.template if "=" not in t]
+        if bad:
+            raise ValueError(f"--template {bad[0]!r}: write KIND=NAME, e.g. reminder=my_reminder")
+        templates = dict(t.split("=", 1) for t in args.template)
         campaign = await create_campaign(
             session, settings, name=args.name, audience=args.audience, url_template=args.url,
             opens_at=parse_datetime(args.opens, tz), closes_at=parse_datetime(args.closes, tz),
@@ -94,16 +78,13 @@ async def cmd_create(settings, args) -> int:
         )
         return await campaign_status(session, campaign)
 
-    status = await _with_session(settings, work)
-    if status is None:
-        return 1
-    if args.json:
-        print(json.dumps({k: v for k, v in status.items() if k != "participants"} | {
-            "participants": [{"partnership": p["partnership"], "email": p["email"]} for p in status["participants"]]},
-            ensure_ascii=False, indent=1))
-    else:
-        print(f"campaign {status['name']!r} created: {status['total']} participants, opens {status['opens_at']}, "
-              f"closes {status['closes_at']}")
+    code, status = await in_transaction(settings, work)
+    if code:
+        return code
+    summary = {k: v for k, v in status.items() if k != "participants"} | {
+        "participants": [{"partnership": p["partnership"], "email": p["email"]} for p in status["participants"]]}
+    print_result(summary, args.json, f"campaign {status['name']!r} created: {status['total']} participants, "
+                                     f"opens {status['opens_at']}, closes {status['closes_at']}")
     return 0
 
 
@@ -111,14 +92,14 @@ async def cmd_status(settings, args) -> int:
     from handlers.survey_report import campaign_status, status_line
     from handlers.surveys import get_campaign
 
-    async def work(session, settings):
+    async def work(session, desk):
         return await campaign_status(session, await get_campaign(session, args.name))
 
-    status = await _with_session(settings, work)
-    if status is None:
-        return 1
+    code, status = await in_transaction(settings, work)
+    if code:
+        return code
     if args.json:
-        print(json.dumps(status, ensure_ascii=False, indent=1))
+        print_result(status, True, "")
         return 0
     print(status_line(status))
     for p in status["participants"]:
@@ -133,15 +114,15 @@ async def cmd_list(settings, args) -> int:
     from handlers.survey_report import campaign_status
     from models.surveys import Campaign
 
-    async def work(session, settings):
+    async def work(session, desk):
         campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
         return [{k: v for k, v in (await campaign_status(session, c)).items() if k != "participants"} for c in campaigns]
 
-    items = await _with_session(settings, work)
-    if items is None:
-        return 1
+    code, items = await in_transaction(settings, work)
+    if code:
+        return code
     if args.json:
-        print(json.dumps(items, ensure_ascii=False, indent=1))
+        print_result(items, True, "")
         return 0
     for c in items:
         print(f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
@@ -153,28 +134,28 @@ async def cmd_list(settings, args) -> int:
 async def cmd_done(settings, args) -> int:
     from handlers.surveys import get_campaign, mark_done
 
-    async def work(session, settings):
+    async def work(session, desk):
         campaign = await get_campaign(session, args.name)
         return await mark_done(session, campaign, args.acronym, "cli", "cli", settings=settings)
 
-    first = await _with_session(settings, work)
-    if first is None:
-        return 1
+    code, first = await in_transaction(settings, work)
+    if code:
+        return code
     print(f"{args.acronym}: answer recorded" if first else f"{args.acronym}: already recorded as answered")
     return 0
 
 
 async def cmd_extend(settings, args) -> int:
-    from handlers.survey_timetable import parse_datetime
+    from handlers.timeparse import parse_datetime
     from handlers.surveys import extend, get_campaign
 
-    async def work(session, settings):
+    async def work(session, desk):
         campaign = await get_campaign(session, args.name)
         return await extend(session, campaign, parse_datetime(args.closes, campaign.timezone), "cli")
 
-    campaign = await _with_session(settings, work)
-    if campaign is None:
-        return 1
+    code, campaign = await in_transaction(settings, work)
+    if code:
+        return code
     print(f"{campaign.name}: now closes {campaign.closes_at.isoformat()}")
     return 0
 
@@ -182,11 +163,11 @@ async def cmd_extend(settings, args) -> int:
 async def cmd_close(settings, args) -> int:
     from handlers.surveys import close, get_campaign
 
-    async def work(session, settings):
+    async def work(session, desk):
         return await close(session, await get_campaign(session, args.name), "cli", settings=settings)
 
-    closed = await _with_session(settings, work)
-    if closed is None:
-        return 1
+    code, closed = await in_transaction(settings, work)
+    if code:
+        return code
     print(f"{args.name}: closed" if closed else f"{args.name}: was closed already")
     return 0

@@ -20,8 +20,6 @@ log = logging.getLogger(__name__)
 
 
 def register_jobs(scheduler, desk) -> None:
-    import handlers.list_commands  # noqa: F401  (registers `/eocic list|person|announce|webinar`)
-
     schedule(scheduler, "lists:due", run_due_lists, "interval", seconds=desk.settings.lists_due_seconds,
              next_run_time=utcnow())
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from config.registry import load_registry
 from config.settings import Settings
 from handlers import slack_notify
 from handlers.context import Deps
+from handlers.lists import seed_lists
 from models import migrate
 from models.db import Database
 from models.partnerships import seed_registry
-from handlers.lists import seed_lists
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +34,26 @@ class Desk:
     components: dict[str, object] = field(default_factory=dict)
 
 
-async def open_desk(settings: Settings, *, seed: bool = True) -> Desk:
+async def open_desk(settings: Settings) -> Desk:
     """Migrate the database to the newest schema, add missing registry entries, build the handler deps."""
     db = Database(settings.db_url)  # creates the SQLite file's folder
     await asyncio.to_thread(migrate.upgrade, settings.db_url)
-    if seed:
-        async with db.transaction() as session:
-            await seed_registry(session, load_registry())
-            await seed_lists(session, settings)  # the standard distribution lists (issue 6)
+    async with db.transaction() as session:
+        await seed_registry(session, load_registry())
+        await seed_lists(session, settings)  # the standard distribution lists (issue 6)
     desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings))
     slack_notify.install(desk.deps)  # ticket events write Slack card/thread notices (issue 4)
     return desk
+
+
+@asynccontextmanager
+async def opened_desk(settings: Settings):
+    """`open_desk` for a command that works and exits: the database is closed afterwards."""
+    desk = await open_desk(settings)
+    try:
+        yield desk
+    finally:
+        await desk.db.dispose()
 
 
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
@@ -107,10 +116,9 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
 
 def _warm_up_classifier() -> None:
     """Load the classifier's model now, so that the first mail is not the one that waits for it."""
-    from handlers.classify import classify
-    from handlers.parsing import parse_mail
+    from handlers.classify import get_classifier
 
-    classify(parse_mail(b"From: warm-up@localhost\r\nSubject: warm-up\r\n\r\nhello\r\n"))
+    get_classifier()
 
 
 def _with(settings: Settings, **changes) -> Settings:

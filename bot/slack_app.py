@@ -265,8 +265,6 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
     if not settings.slack_configured:
         log.info("SLACK_BOT_TOKEN is not set: the desk runs without Slack")
         return None
-    import handlers.ticket_commands  # noqa: F401  (registers the ticket subcommands of /eocic)
-
     client = web_client(settings)
     edge = SlackEdge(desk, client)
     delivery = SlackDelivery(desk.db, settings, client)

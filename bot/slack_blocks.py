@@ -219,8 +219,9 @@ def digest(payload: dict) -> tuple[str, list[dict]]:
         return payload["text"], [_section(payload["text"])]
     tickets = payload.get("tickets", [])
     total = payload.get("total", len(tickets))
-    title = f":sunrise: Good morning. {total} ticket(s) have had no first response within {payload.get('days')} working days."
     if not total:
-        return ":sunrise: Good morning. No ticket is overdue.", [_section(":sunrise: Good morning. No ticket is overdue.")]
+        title = ":sunrise: Good morning. No ticket is overdue."
+        return title, [_section(title)]
+    title = f":sunrise: Good morning. {total} ticket(s) have had no first response within {payload.get('days')} working days."
     more = [_context(f"… and {total - len(tickets)} more: `/eocic queue overdue`")] if total > len(tickets) else []
     return title, [_section(title), *ticket_rows(tickets), *more][:MESSAGE_BLOCKS]

@@ -51,7 +51,6 @@ class SlackDelivery:
         self.interval = 1.0 / settings.slack_messages_per_second
         self.wakeup = asyncio.Event()
         self._last_post: dict[str, float] = {}
-        self.delivered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -91,7 +90,6 @@ class SlackDelivery:
                     await self._failed_attempt(notice, exc)
             except (SlackApiError, OSError, asyncio.TimeoutError) as exc:
                 await self._failed_attempt(notice, exc)
-        self.delivered += done
         return done
 
     async def _claim(self, notice_id: int) -> SlackNotice | None:

@@ -87,7 +87,7 @@ class ImapStandin:
         self._server: asyncio.AbstractServer = server
         self._login = login
         self._config = config
-        self._tasks: set[asyncio.Task] = set()
+        self._connections: dict[asyncio.Task, asyncio.StreamWriter] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -151,11 +151,13 @@ class ImapStandin:
             return
         self._closed = True
         self._server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
+        # pymap answers a cancellation by writing a BYE and draining it, which waits forever on a
+        # client that stopped reading: abort the sockets first, so every connection task can end.
+        for task, writer in list(self._connections.items()):
+            writer.transport.abort()
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=2.0)
         try:
             await asyncio.wait_for(self._server.wait_closed(), 2.0)
         except asyncio.TimeoutError:  # pragma: no cover - a client that never lets go
@@ -213,14 +215,14 @@ async def start_imap_standin(
     async def handle(reader, writer, sock_info) -> None:
         task = asyncio.current_task()
         assert standin is not None and task is not None
-        standin._tasks.add(task)
+        standin._connections[task] = writer
         try:
             await imap_server(reader, _CoalescingWriter(writer), sock_info)
         except asyncio.CancelledError:
             writer.close()
             raise
         finally:
-            standin._tasks.discard(task)
+            standin._connections.pop(task, None)
 
     callback = ProxyProtocolReader(config.proxy_protocol).get_callback(handle)
     server = await asyncio.start_server(callback, host=host, port=port)

@@ -21,9 +21,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import select
 
+from bot.limesurvey import LimeSurvey
 from bot.scheduler import current_desk, schedule
 from handlers import survey_notices
-from handlers.survey_timetable import parse_duration
+from handlers.timeparse import parse_duration
 from handlers.surveys import (
     apply_platform_rows, platform_participants_to_add, record_platform_ids, run_round,
 )
@@ -38,8 +39,6 @@ MAX_TICK = timedelta(minutes=15)
 
 def register_jobs(scheduler, desk) -> None:
     """Called once at start-up (bot/runtime.py); the sync job then keeps campaigns' jobs in step."""
-    import handlers.survey_commands  # noqa: F401  (registers `/eocic survey`)
-
     schedule(scheduler, "surveys:sync", sync_campaign_jobs, "interval",
              seconds=desk.settings.survey_sync_seconds, next_run_time=utcnow())
 
@@ -105,10 +104,11 @@ async def run_campaign_round(campaign_id: int) -> None:
 
 async def run_daily_status(campaign_id: int) -> None:
     desk = current_desk()
+    now = utcnow()
     async with desk.db.transaction() as session:
         campaign = await session.get(Campaign, campaign_id)
-        if campaign is not None and campaign.state != CampaignState.closed and utcnow() < campaign.closes_at:
-            line = await survey_notices.post_daily_status(session, campaign, desk.settings, utcnow())
+        if campaign is not None and campaign.state != CampaignState.closed and now < campaign.closes_at:
+            line = await survey_notices.post_daily_status(session, campaign, desk.settings, now)
             log.info("survey status: %s", line)
 
 
@@ -117,8 +117,6 @@ async def _read_limesurvey(settings, campaign: Campaign, to_add: list[dict]) -> 
     or does not answer — the round then goes on with what the desk knows."""
     if not (campaign.limesurvey_id and settings.limesurvey_url):
         return [], []
-    from bot.limesurvey import LimeSurvey
-
     try:
         async with LimeSurvey(settings.limesurvey_url, settings.limesurvey_user,
                               settings.limesurvey_password.get_secret_value()) as ls:

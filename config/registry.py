@@ -18,7 +18,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -87,20 +86,6 @@ class Partnership:
     contacts: tuple[Contact, ...] = ()
     notes: str = ""
 
-    def to_dict(self) -> dict:
-        return {
-            "acronym": self.acronym, "name": self.name, "type": self.type, "strand": self.strand,
-            "sectors": list(self.sectors), "target_countries": list(self.target_countries),
-            "aliases": list(self.aliases), "strict_case": self.strict_case,
-            "members": [{"name": m.name, "country": m.country} for m in self.members],
-            "domains": list(self.domains),
-            "contacts": [{"name": c.name, "email": c.email, "organisation": c.organisation,
-                          "country": c.country, "role": c.role,
-                          "consent": {"source": c.consent.source, "at": c.consent.at}}
-                         for c in self.contacts],
-            "notes": self.notes,
-        }
-
 
 @dataclass(frozen=True)
 class Mention:
@@ -119,7 +104,7 @@ class Registry:
     _by_key: dict[str, Partnership] = field(default_factory=dict, repr=False)
     _phrases: dict[str, tuple[Partnership, str, str]] = field(default_factory=dict, repr=False)
     _domains: dict[str, Partnership] = field(default_factory=dict, repr=False)
-    _domain_keys: list | None = field(default=None, repr=False)
+    _domain_keys: list[tuple[str, Partnership]] = field(default_factory=list, repr=False)
     _prefixes: frozenset = field(default=frozenset(), repr=False)
     _contacts: dict[str, Partnership] = field(default_factory=dict, repr=False)
 
@@ -131,8 +116,7 @@ class Registry:
                 if other is not None and other.acronym != p.acronym:
                     raise RegistryError(f"alias {spelling!r} is used by both {other.acronym} and {p.acronym}")
                 self._by_key[key] = p
-            for spelling in (p.acronym, *p.aliases):
-                self._phrases.setdefault(squash(spelling), (p, "alias", ""))
+                self._phrases.setdefault(key, (p, "alias", ""))
             for m in p.members:
                 self._phrases.setdefault(squash(m.name), (p, "member", m.name))
             for d in p.domains:
@@ -140,6 +124,14 @@ class Registry:
             for c in p.contacts:
                 self._contacts[c.email.lower()] = p
         self._prefixes = frozenset(k[:i] for k in self._phrases for i in range(1, len(k) + 1))
+        # acronyms and aliases that may be spelled in a mail domain: not ordinary words, 4+ characters, longest first
+        domain_keys: dict[str, Partnership] = {}
+        for p in self.partnerships:
+            if not p.strict_case:
+                for spelling in (p.acronym, *p.aliases):
+                    if len(k := squash(spelling)) >= 4:
+                        domain_keys.setdefault(k, p)
+        self._domain_keys = sorted(domain_keys.items(), key=lambda kv: -len(kv[0]))
 
     # ---------------------------------------------------------------- lookups
     @property
@@ -180,16 +172,6 @@ class Registry:
         labels = [lab for lab in domain.split(".")[:-1] if lab]
         best: Partnership | None = None
         best_len = 0
-        if self._domain_keys is None:
-            keys = {}
-            for p in self.partnerships:
-                if p.strict_case:
-                    continue
-                for spelling in (p.acronym, *p.aliases):
-                    k = squash(spelling)
-                    if len(k) >= 4:
-                        keys.setdefault(k, p)
-            self._domain_keys = sorted(keys.items(), key=lambda kv: -len(kv[0]))
         for label in labels:
             key = squash(label)
             for k, p in self._domain_keys:
@@ -337,9 +319,3 @@ def normalise_acronym(s: str | None, registry: Registry | None = None) -> str | 
 def same_partnership(a: str | None, b: str | None) -> bool:
     """True when two labels name the same partnership (or are both null)."""
     return normalise_acronym(a) == normalise_acronym(b)
-
-
-def iter_contacts(registry: Registry | None = None) -> Iterable[tuple[Partnership, Contact]]:
-    for p in (registry or load_registry()).partnerships:
-        for c in p.contacts:
-            yield p, c

@@ -133,9 +133,9 @@ class Settings(BaseSettings):
             raise ValueError(f"expected Slack user ids (U…, W…) or user group ids (S…), comma-separated; not {bad}")
         return ids
 
-    @field_validator("slack_digest_at")
+    @field_validator("slack_digest_at", "survey_daily_status_time")
     @classmethod
-    def _digest_at(cls, value: str) -> str:
+    def _time_of_day(cls, value: str) -> str:
         if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
             raise ValueError("expected a time of day like 08:30")
         return value.strip()

@@ -22,7 +22,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
-from handlers.lists import compose_list_mail, get_list, members, unsubscribe_url
+from handlers.lists import compose_list_mail, get_list, member_count, members, unsubscribe_url
 from handlers.outgoing import queue_mail
 from handlers.tickets import audit
 from models.base import utcnow
@@ -171,16 +171,18 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
         done = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.like(prefix + "%"))))
     text, html = render(ann.subject, ann.markdown, mlist)
     todo = [c for c in recipients if f"{prefix}{c.id}" not in done]
+
+    async def write(chunk) -> None:
+        async with db.transaction() as session:
+            for contact, msg in chunk:
+                await queue_mail(session, msg, key=f"{prefix}{contact.id}", kind="announce")
+
     for start in range(0, len(todo), batch):
         chunk = [(c, personalise(settings, mlist, c, ann.subject, text, html)) for c in todo[start:start + batch]]
         try:
-            async with db.transaction() as session:
-                for contact, msg in chunk:
-                    await queue_mail(session, msg, key=f"{prefix}{contact.id}", kind="announce")
-        except IntegrityError:  # another process wrote some of these rows at the same moment
-            async with db.transaction() as session:
-                for contact, msg in chunk:
-                    await queue_mail(session, msg, key=f"{prefix}{contact.id}", kind="announce")
+            await write(chunk)
+        except IntegrityError:  # another process wrote some of these rows at the same moment: skip those now
+            await write(chunk)
     async with db.transaction() as session:
         ann = await get(session, ident)
         if ann.state is AnnouncementState.sending:
@@ -206,7 +208,7 @@ async def progress(session: AsyncSession, ann: Announcement) -> Progress:
     recipients = max(ann.recipients, queued)
     unwritten = 0
     if ann.state in (AnnouncementState.approved, AnnouncementState.sending):
-        recipients = max(recipients, len(await members(session, await session.get(MailingList, ann.list_id))))
+        recipients = max(recipients, await member_count(session, await session.get(MailingList, ann.list_id)))
         unwritten = max(recipients - queued, 0)
     remaining = counts.get(OutboxState.pending, 0) + counts.get(OutboxState.sending, 0) + unwritten
     return Progress(ann.id, ann.state.value, recipients, queued, sent, failed, remaining)

@@ -1,12 +1,13 @@
 """The `/eocic` command language, independent of Slack: parse a line, check the caller, run a subcommand.
 
 Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys,
-lists, …); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
+lists: SUBCOMMAND_MODULES); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
 (bot/slack.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the edge renders.
 """
 
 from __future__ import annotations
 
+import importlib
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -52,6 +53,8 @@ class Subcommand:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
+# The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
+SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands")
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
@@ -62,7 +65,14 @@ def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handl
     return register
 
 
+def load_subcommands() -> dict[str, Subcommand]:
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module)
+    return SUBCOMMANDS
+
+
 def help_text() -> str:
+    load_subcommands()
     lines = ["*/eocic* commands:"]
     lines += [f"• `/eocic {c.usage}` — {c.summary}" for c in sorted(SUBCOMMANDS.values(), key=lambda c: c.name)]
     return "\n".join(lines)
@@ -81,7 +91,7 @@ async def dispatch(deps: Deps, caller: Caller, text: str) -> Reply:
     if not words or words[0] in {"help", "-h", "--help"}:
         return Reply(help_text())
     name, args = words[0].lower(), words[1:]
-    command = SUBCOMMANDS.get(name)
+    command = load_subcommands().get(name)
     if command is None:
         return Reply(f"`{name}` is not an /eocic command.\n{help_text()}")
     if not is_staff(deps, caller.user_id):

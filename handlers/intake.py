@@ -123,7 +123,7 @@ async def record(
         return await _finish(session, deps, message, parsed, "reply", ticket, event="message")
 
     known = await known_partnership_for(session, parsed.from_addr)
-    verdict = deps.classify(parsed, known_partnership=known)
+    verdict = await asyncio.to_thread(deps.classify, parsed, known_partnership=known)  # CPU: off the event loop
     message.classification = verdict.to_dict()
     list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # lists (issue 6)
     if list_kind:

@@ -81,10 +81,9 @@ async def _subscribe(session: AsyncSession, parsed: ParsedMail, settings: Settin
     if sender and sender.partnership_id:  # a partnership's people get its service list too
         wanted += [m for m in every if m.registry_type and m not in wanted]
     addresses = [parsed.from_addr] + [a.lower() for a in _ADDRESS.findall(parsed.text or "")]
-    for address in list(dict.fromkeys(addresses))[: MAX_NAMED_ADDRESSES + 1]:
-        if address != settings.desk_address:
-            name = parsed.from_name if address == parsed.from_addr else ""
-            await lists.start_subscription(session, settings, address, wanted, source="mail", name=name)
+    for address in list(dict.fromkeys(addresses))[: MAX_NAMED_ADDRESSES + 1]:  # start_subscription skips the desk itself
+        name = parsed.from_name if address == parsed.from_addr else ""
+        await lists.start_subscription(session, settings, address, wanted, source="mail", name=name)
     return "subscribe"
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import re
 
-from config.settings import Settings, SettingsError
+from config.settings import Settings
+from handlers.signing import b64, mac, mac_matches
 
 _TOKEN = re.compile(r"^([A-Za-z0-9_-]{2,200})\.([A-Za-z0-9_-]{22})$")
 
@@ -22,24 +21,9 @@ class BadToken(ValueError):
     """Malformed, tampered with, or for another purpose."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _key(settings: Settings) -> bytes:
-    key = settings.secret_key.get_secret_value()
-    if not key:
-        raise SettingsError("EOCIC_SECRET_KEY is required to sign list links but is not set")
-    return key.encode()
-
-
-def _signature(settings: Settings, payload: str) -> str:
-    return _b64(hmac.new(_key(settings), b"lists:" + payload.encode(), hashlib.sha256).digest()[:16])
-
-
 def sign(settings: Settings, purpose: str, *parts: int | str) -> str:
     payload = ":".join([purpose, *map(str, parts)])
-    return f"{_b64(payload.encode())}.{_signature(settings, payload)}"
+    return f"{b64(payload.encode())}.{mac(settings, 'lists', payload)}"
 
 
 def verify(settings: Settings, token: str, purpose: str) -> list[str]:
@@ -52,7 +36,7 @@ def verify(settings: Settings, token: str, purpose: str) -> list[str]:
         payload = base64.urlsafe_b64decode(padded).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise BadToken("not a list token") from None
-    if not hmac.compare_digest(found.group(2), _signature(settings, payload)):
+    if not mac_matches(settings, "lists", payload, found.group(2)):
         raise BadToken("the token's signature does not match")
     kind, *parts = payload.split(":")
     if kind != purpose:

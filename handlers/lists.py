@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,6 +105,12 @@ async def members(session: AsyncSession, mlist: MailingList) -> list[Contact]:
     """Who receives this list's mail now (suppressed addresses excluded)."""
     query = select(Contact).where(_member_condition(mlist), Contact.failing == False).order_by(Contact.id)  # noqa: E712
     return list(await session.exec(query))
+
+
+async def member_count(session: AsyncSession, mlist: MailingList) -> int:
+    """len(members(...)), counted by the database."""
+    query = select(func.count()).select_from(Contact).where(_member_condition(mlist), Contact.failing == False)  # noqa: E712
+    return (await session.exec(query)).one()
 
 
 async def suppressed(session: AsyncSession, mlist: MailingList) -> list[Contact]:
@@ -224,9 +230,9 @@ async def start_subscription(
         return None
     pending = []
     for mlist in lists:
-        sub = await _subscription(session, mlist, contact)
         if await is_member(session, mlist, contact):
             continue
+        sub = await _subscription(session, mlist, contact)
         sub.state, sub.consent_source = SubscriptionState.pending, source[:120]
         session.add(sub)
         pending.append(mlist)
@@ -234,7 +240,7 @@ async def start_subscription(
     if not pending:
         return contact
     ids = sorted(m.id for m in pending)
-    link = f"{settings.public_url.rstrip('/')}/subscribe/confirm?token={confirm_token(settings, contact.id, ids)}"
+    link = _public_link(settings, "subscribe/confirm", confirm_token(settings, contact.id, ids))
     subject, text, html = render_mail(
         "subscribe_confirm", contact.language, name=contact.name, link=link,
         lists=[m.description or m.name for m in pending],
@@ -267,20 +273,25 @@ async def confirm_subscription(session: AsyncSession, contact_id: int, list_ids:
     return confirmed
 
 
+def _public_link(settings: Settings, path: str, token: str) -> str:
+    """A link to one of the public pages (bot/lists_web.py) carrying a signed token."""
+    return f"{settings.public_url.rstrip('/')}/{path}?token={token}"
+
+
 def list_headers(settings: Settings, mlist: MailingList, contact: Contact) -> dict[str, str]:
     """RFC 2369/2919/8058 headers of one recipient's copy of a list mail (personal unsubscribe token)."""
     token = unsubscribe_token(settings, contact.id, mlist.id)
-    url = f"{settings.public_url.rstrip('/')}/unsubscribe?token={token}"
     return {
         "List-Id": f"{mlist.name} <{mlist.name}.{settings.lists_domain}>",
-        "List-Unsubscribe": f"<{url}>, <mailto:{settings.desk_address}?subject=unsubscribe-{token}>",
+        "List-Unsubscribe": f"<{_public_link(settings, 'unsubscribe', token)}>, "
+                            f"<mailto:{settings.desk_address}?subject=unsubscribe-{token}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }
 
 
 def unsubscribe_url(settings: Settings, mlist: MailingList, contact: Contact) -> str:
-    return f"{settings.public_url.rstrip('/')}/unsubscribe?token={unsubscribe_token(settings, contact.id, mlist.id)}"
+    return _public_link(settings, "unsubscribe", unsubscribe_token(settings, contact.id, mlist.id))
 
 
 def compose_list_mail(
@@ -296,24 +307,28 @@ def compose_list_mail(
     return msg
 
 
-async def preferences(session: AsyncSession, contact: Contact) -> list[dict]:
-    """Every list, whether `contact` is on it, and whether the preferences page may put them back on it."""
+async def _choices(session: AsyncSession, contact: Contact) -> list[tuple[MailingList, dict]]:
     result = []
     for mlist in await all_lists(session):
         member = await is_member(session, mlist, contact)
-        sub = await _subscription(session, mlist, contact)
-        can_join = member or (
-            sub.id is not None and sub.state is SubscriptionState.left and (sub.consent_at is not None or bool(mlist.registry_type))
-        )
-        result.append({"name": mlist.name, "description": mlist.description, "member": member, "can_join": can_join})
+        can_join = member
+        if not member:
+            sub = await _subscription(session, mlist, contact)
+            can_join = sub.id is not None and sub.state is SubscriptionState.left and (
+                sub.consent_at is not None or bool(mlist.registry_type))
+        result.append((mlist, {"name": mlist.name, "description": mlist.description, "member": member, "can_join": can_join}))
     return result
+
+
+async def preferences(session: AsyncSession, contact: Contact) -> list[dict]:
+    """Every list, whether `contact` is on it, and whether the preferences page may put them back on it."""
+    return [item for _, item in await _choices(session, contact)]
 
 
 async def apply_preferences(session: AsyncSession, contact: Contact, wanted: set[str]) -> dict[str, list[str]]:
     """Leave the lists not ticked, rejoin those ticked again. Returns what changed."""
     changes: dict[str, list[str]] = {"left": [], "rejoined": []}
-    for item in await preferences(session, contact):
-        mlist = await get_list(session, item["name"])
+    for mlist, item in await _choices(session, contact):
         if item["member"] and item["name"] not in wanted:
             changes["left"] += await leave(session, contact, [mlist], how="preferences-page")
         elif not item["member"] and item["can_join"] and item["name"] in wanted:

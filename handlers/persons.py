@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import JSON, Enum, LargeBinary, String, Text, and_, cast, or_, update
+from sqlalchemy import JSON, Enum, LargeBinary, String, Text, cast, or_, update
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import lists
 from handlers.tickets import audit
 from models.base import utcnow
 from models.lists import Subscription
@@ -60,8 +61,6 @@ def _mentions(address: str):
 
 async def export(session: AsyncSession, address: str) -> dict:
     """Everything held on a person, as plain data."""
-    from handlers import lists
-
     contact = await _find(session, address)
     subs = list(await session.exec(select(Subscription).where(Subscription.contact_id == contact.id)))
     list_names = {m.id: m.name for m in await lists.all_lists(session)}
@@ -174,20 +173,3 @@ async def scrub_everywhere(session: AsyncSession, needles: list[str], alias: str
                     await session.exec(update(table).where(pk[0] == ident).values({col.name: None}))
                     changed += 1
     return changed
-
-
-async def held_anywhere(session: AsyncSession, needles: list[str]) -> list[tuple[str, str]]:
-    """(table, column) of every text column that still contains one of the needles (tests, audits)."""
-    found = []
-    for table in SQLModel.metadata.sorted_tables:
-        for col in table.columns:
-            if _column_kind(col) == "text":
-                hit = or_(*[cast(col, Text).ilike(f"%{n}%") for n in needles])
-                if (await session.exec(select(col.is_not(None)).where(and_(col.is_not(None), hit)).limit(1))).first():
-                    found.append((table.name, col.name))
-            elif _column_kind(col) == "blob":
-                for data in (await session.exec(select(col).where(col.is_not(None)))).all():
-                    if any(n.lower().encode() in bytes(data).lower() for n in needles):
-                        found.append((table.name, col.name))
-                        break
-    return found

@@ -45,9 +45,10 @@ async def add_notice(
     payload: dict | None = None,
 ) -> SlackNotice | None:
     """Queue a notice unless one with the same key exists."""
+    key = key[:300]  # the column's length: the check must look for the key as it is stored
     if (await session.exec(select(SlackNotice.id).where(SlackNotice.key == key))).first() is not None:
         return None
-    row = SlackNotice(key=key[:300], kind=kind, channel=channel, ticket_id=ticket_id, payload=payload or {})
+    row = SlackNotice(key=key, kind=kind, channel=channel, ticket_id=ticket_id, payload=payload or {})
     session.add(row)
     sync = session.sync_session
     if not sync.info.get("slack_wakeup"):

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Deps
 from handlers.outgoing import compose, queue_mail
 from handlers.slack_notify import StaffAction
+from handlers.ticket_queries import first_inbound
 from handlers.tickets import audit, get_ticket, set_status
 from models.base import utcnow
 from models.corrections import Correction
@@ -81,7 +82,7 @@ async def change_category(deps: Deps, ref: str, category: str, *, actor: str, ke
         if ticket.category == category:
             raise ActionRefused(f"{ticket.ref} is already in {category}")
         previous, ticket.category, ticket.needs_review = ticket.category, category, False
-        request = await _first_inbound(session, ticket)
+        request = await first_inbound(session, ticket)
         session.add(Correction(
             message_id=request.id if request else None, ticket_id=ticket.id, intent=ticket.intent,
             category=category, previous_category=previous, actor=actor,
@@ -193,11 +194,6 @@ def _outgoing_message(deps: Deps, ticket: Ticket, msg, body: str) -> Message:
         references=msg["References"] or "", from_addr=deps.settings.desk_address, to=[ticket.requester_email],
         date=utcnow(), subject=str(msg["Subject"])[:998], text=body,
     )
-
-
-async def _first_inbound(session: AsyncSession, ticket: Ticket) -> Message | None:
-    query = select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in").order_by(Message.id)
-    return (await session.exec(query.limit(1))).first()
 
 
 async def _last_inbound(session: AsyncSession, ticket: Ticket) -> Message | None:

@@ -12,11 +12,12 @@ from handlers.commands import Caller, Reply, UsageError, subcommand
 from handlers.context import Deps
 from handlers.mrkdwn import escape
 from handlers.png_chart import stacked_bars
-from handlers.survey_report import campaign_status, closing_summary
-from handlers.survey_timetable import parse_datetime, zone
+from handlers.survey_notices import post_closing_summary
+from handlers.survey_report import campaign_status
+from handlers.timeparse import parse_datetime, zone
 from handlers.surveys import (
-    CampaignError, close, create_campaign, extend, get_campaign, mark_done, participants_of, reminder_due_at,
-    remind_now,
+    CampaignError, close, create_campaign, extend, get_campaign, mark_done, participants_of, pending_for_sender,
+    reminder_due_at, remind_now,
 )
 from models.surveys import Campaign
 
@@ -45,7 +46,7 @@ async def survey(deps: Deps, caller: Caller, args: list[str]) -> Reply:
         return await _list(deps)
     if action == "new":
         return Reply("Opening the new-campaign form…", modal=new_campaign_modal())
-    if action in {"status", "remind", "extend", "close", "done"}:
+    if action in _ACTIONS:
         if not rest:
             raise UsageError(f"`survey {action}` needs the campaign name (quote it if it has spaces).")
         return await _ACTIONS[action](deps, caller, rest[0], rest[1:])
@@ -113,9 +114,10 @@ async def _extend(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Rep
 async def _close(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
     async with deps.db.transaction() as session:
         campaign = await get_campaign(session, name)
-        closed = await close(session, campaign, caller.actor, settings=deps.settings)
-        summary = closing_summary(await campaign_status(session, campaign)) if closed else ""
-    return Reply(summary or f"*{escape(name)}* was closed already.", public=closed)
+        closed = await close(session, campaign, caller.actor)
+        # what close(settings=…) would queue for the triage channel, with its text for the reply too
+        summary = await post_closing_summary(session, campaign, deps.settings) if closed else ""
+    return Reply(escape(summary) or f"*{escape(name)}* was closed already.", public=closed)
 
 
 async def _done(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
@@ -198,8 +200,6 @@ CONFIRM_ACTION = "survey_confirm_done"
 async def confirm_blocks(session, sender: str) -> list[dict]:
     """Buttons for a survey-intent ticket: one per open campaign its sender's partnership has not
     answered. The Slack edge adds them to the ticket card and routes `CONFIRM_ACTION` to `confirm_done`."""
-    from handlers.surveys import pending_for_sender
-
     elements = [{"type": "button", "action_id": f"{CONFIRM_ACTION}:{campaign.id}", "value": f"{campaign.id}:{partnership.acronym}",
                  "text": {"type": "plain_text", "text": f"Mark {partnership.acronym} done in {campaign.name}"[:75]}}
                 for campaign, partnership in await pending_for_sender(session, sender)]

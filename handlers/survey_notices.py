@@ -1,9 +1,9 @@
 """The daily status line and the closing summary, as rows of the Slack notice queue.
 
-They go to the triage channel as `SlackNotice(kind=digest, ticket_id=None)` rows whose payload
-carries the ready text (`payload["text"]`, `payload["source"] == "survey"`), written in the
-transaction of the decision and keyed so that a re-run writes nothing twice. Without Slack
-configured nothing is queued; the functions still return the text (the job logs it).
+They go to the triage channel through `handlers.slack_notify.post_text` (a digest notice whose
+`payload["text"]` is the escaped line), written in the transaction of the decision and keyed so
+that a re-run writes nothing twice. Without Slack configured nothing is queued; the functions
+still return the plain text (the job logs it, `survey close` shows it escaped).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from config.settings import Settings
 from handlers.mrkdwn import escape
 from handlers.slack_notify import post_text
 from handlers.survey_report import campaign_status, closing_summary, status_line
-from handlers.survey_timetable import zone
+from handlers.timeparse import zone
 from models.surveys import Campaign
 
 

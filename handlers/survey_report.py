@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.survey_timetable import zone
+from handlers.timeparse import zone
 from handlers.surveys import mail_contact, participants_of
 from models.partnerships import Contact
 from models.surveys import Campaign
@@ -26,8 +26,8 @@ async def campaign_status(session: AsyncSession, campaign: Campaign) -> dict:
     """Plain data for the CLI (`survey status --json`), Slack and the chart."""
     participants, groups = [], {}
     for participant, partnership in await participants_of(session, campaign):
-        contact = await session.get(Contact, participant.contact_id) if participant.contact_id else None
         writing_to = await mail_contact(session, participant)
+        shown = writing_to or (await session.get(Contact, participant.contact_id) if participant.contact_id else None)
         label = strand_label(partnership.type, partnership.strand)
         group = groups.setdefault(label, {"answered": 0, "total": 0})
         group["total"] += 1
@@ -35,7 +35,7 @@ async def campaign_status(session: AsyncSession, campaign: Campaign) -> dict:
         participants.append({
             "partnership": partnership.acronym,
             "strand": label,
-            "email": (writing_to or contact).email if (writing_to or contact) else None,
+            "email": shown.email if shown else None,
             "address_failing": writing_to is None,
             "invited_at": _iso(participant.invited_at),
             "reminders_sent": participant.reminders_sent,

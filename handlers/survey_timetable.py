@@ -1,45 +1,16 @@
-"""Durations ("7d", "36h", "90s", "1d12h") and the working-hours window of a survey timetable."""
+"""The working-hours window of a survey timetable (durations and zones are in handlers/timeparse.py)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, time
 
-_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+from handlers.timeparse import zone
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"^\s*([a-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 ALWAYS = "always"
-
-
-def parse_duration(text: str) -> timedelta:
-    """'7d' -> 7 days, '36h', '90s', '15m', '2w', '1d12h'. Raises ValueError with the accepted forms."""
-    compact = (text or "").strip().lower().replace(" ", "")
-    parts = _PART.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(f"{text!r} is not a duration; write e.g. 7d, 36h, 90s, 15m, 2w or 1d12h")
-    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ValueError(f"duration {text!r} must be longer than zero")
-    return timedelta(seconds=seconds)
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Brussels") from None
-
-
-def parse_datetime(text: str, tz: str) -> datetime:
-    """An ISO date or date-time; without an offset it is read in `tz` (a bare date means 00:00)."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date; write 2019-05-13, 2019-05-13T09:00 or 2019-05-13T09:00+02:00") from None
-    return value if value.tzinfo else value.replace(tzinfo=zone(tz))
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,11 @@ another campaign, and stays short enough for a URL.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 
-from config.settings import Settings, SettingsError
+from config.settings import Settings
+from handlers.signing import mac, mac_matches
 
 _TOKEN = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{8,32})\.([A-Za-z0-9_-]{22})$")
 
@@ -30,20 +28,8 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _key(settings: Settings) -> bytes:
-    key = settings.secret_key.get_secret_value()
-    if not key:
-        raise SettingsError("EOCIC_SECRET_KEY is required to sign survey links but is not set")
-    return key.encode()
-
-
-def _signature(settings: Settings, campaign_id: int, participant_id: int, nonce: str) -> str:
-    digest = hmac.new(_key(settings), f"survey:{campaign_id}:{participant_id}:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
-
-
 def make_token(settings: Settings, campaign_id: int, participant_id: int, nonce: str) -> str:
-    return f"{participant_id}.{nonce}.{_signature(settings, campaign_id, participant_id, nonce)}"
+    return f"{participant_id}.{nonce}.{mac(settings, 'survey', f'{campaign_id}:{participant_id}:{nonce}')}"
 
 
 def split_token(token: str) -> tuple[int, str, str]:
@@ -55,5 +41,5 @@ def split_token(token: str) -> tuple[int, str, str]:
 
 
 def check_signature(settings: Settings, campaign_id: int, participant_id: int, nonce: str, signature: str) -> None:
-    if not hmac.compare_digest(_signature(settings, campaign_id, participant_id, nonce), signature):
+    if not mac_matches(settings, "survey", f"{campaign_id}:{participant_id}:{nonce}", signature):
         raise BadToken("this survey link is not valid", 403)

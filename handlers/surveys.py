@@ -14,16 +14,17 @@ or after closing; reminders and the last call go only inside the campaign's wind
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from config.registry import load_registry
+from config.registry import TYPES, load_registry
 from config.settings import Settings
 from handlers.outgoing import compose, queue_mail
-from handlers.survey_timetable import ALWAYS, in_window, parse_duration, parse_window, zone
+from handlers.survey_timetable import ALWAYS, in_window, parse_window
+from handlers.timeparse import parse_duration, zone
 from handlers.survey_tokens import BadToken, check_signature, make_token, new_nonce, split_token
 from models.audit import AuditEntry
 from models.base import utcnow
@@ -31,7 +32,6 @@ from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
 from templates import render_mail
 
-TYPES = ("ESCP-4i", "ESCP-S3")
 MAIL_KINDS = ("invitation", "reminder", "last_call", "thanks")
 COMPLETION_CHANNELS = ("url", "limesurvey", "slack", "cli", "mail")
 
@@ -52,7 +52,6 @@ class RoundResult:
     last_calls: int = 0
     thanks: int = 0
     closed: bool = False
-    skipped: dict[str, int] = field(default_factory=dict)  # why participants got nothing
 
     @property
     def queued(self) -> int:
@@ -251,12 +250,6 @@ def participant_url(settings: Settings, campaign: Campaign, participant: Partici
     return campaign.url_template.replace("{token}", token).replace("{ls_token}", participant.external_token or token)
 
 
-def completion_url(settings: Settings, campaign: Campaign, participant: Participant) -> str:
-    """Our own end URL for the participant (what a survey platform calls when they finish)."""
-    token = make_token(settings, campaign.id, participant.id, participant.token_nonce)
-    return f"{settings.public_url.rstrip('/')}/survey/complete?token={token}"
-
-
 def reminder_due_at(campaign: Campaign, participant: Participant) -> datetime | None:
     """When the participant's next regular reminder falls due (None: no more reminders)."""
     if participant.invited_at is None or participant.last_call_sent_at is not None:
@@ -288,7 +281,6 @@ async def run_round(session: AsyncSession, campaign: Campaign, settings: Setting
                 result.thanks += 1
             continue
         if participant.opted_out:
-            result.skipped["opted out"] = result.skipped.get("opted out", 0) + 1
             continue
         if participant.invited_at is None:
             if await _send(session, settings, campaign, participant, partnership, "invitation", now):
@@ -317,7 +309,8 @@ async def _send(
     if contact is None:
         return False
     number = participant.reminders_sent + 1
-    suffix = f"reminder:{number}" if kind == "reminder" else kind.replace("_", "-")
+    slug = kind.replace("_", "-")
+    suffix = f"reminder:{number}" if kind == "reminder" else slug
     template = campaign.templates.get(kind) or f"survey_{kind}"
     subject, text, html = render_mail(
         template, contact.language,
@@ -330,7 +323,7 @@ async def _send(
         settings, to=contact.email, subject=subject, text=text, html=html, automatic=False,
         headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},  # RFC 3834
     )
-    await queue_mail(session, msg, key=f"survey:{campaign.id}:{participant.id}:{suffix}", kind=f"survey-{kind.replace('_', '-')}")
+    await queue_mail(session, msg, key=f"survey:{campaign.id}:{participant.id}:{suffix}", kind=f"survey-{slug}")
     if kind == "invitation":
         participant.invited_at = now
     elif kind == "reminder":
@@ -351,10 +344,9 @@ async def remind_now(session: AsyncSession, campaign: Campaign, settings: Settin
         raise CampaignError(f"the campaign {campaign.name!r} is not open")
     sent = 0
     for participant, partnership in await participants_of(session, campaign):
-        if participant.completed_at or participant.opted_out or participant.invited_at is None:
-            continue
-        if participant.reminders_sent < campaign.max_reminders and participant.last_call_sent_at is None:
-            sent += await _send(session, settings, campaign, participant, partnership, "reminder", now)
+        if participant.completed_at or participant.opted_out or reminder_due_at(campaign, participant) is None:
+            continue  # answered, opted out, not invited yet, or past the last reminder or the last call
+        sent += await _send(session, settings, campaign, participant, partnership, "reminder", now)
     _audit(session, actor, "survey.reminded", campaign, reminders=sent)
     return sent
 

@@ -13,7 +13,7 @@ from handlers.commands import Caller, Reply, UsageError, subcommand
 from handlers.context import Deps
 from handlers.mrkdwn import inert, mention
 from handlers.staff_actions import CATEGORIES, ActionRefused
-from handlers.tickets import describe, get_ticket
+from handlers.tickets import get_ticket
 
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]+)$")
 
@@ -70,8 +70,7 @@ async def queue_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
 async def show_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     async with deps.db.session() as session:
         ticket = await get_ticket(session, _ref(args))
-        card = await ticket_queries.card(session, deps.settings, ticket)
-        card["messages"] = (await describe(session, ticket))["messages"]
+        card = await ticket_queries.card(session, deps.settings, ticket, with_messages=True)
     return Reply(ticket_line(card), data={"view": "ticket", "ticket": card})
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.registry import squash
 from config.settings import Settings
 from handlers.service_levels import is_overdue, overdue_candidates_before, response_due
 from handlers.tickets import describe
@@ -26,13 +27,15 @@ OPEN = (TicketStatus.new, TicketStatus.open)
 NOT_CLOSED = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)
 
 
+def _overdue(ticket: Ticket, settings: Settings, now: datetime) -> bool:
+    return is_overdue(ticket.received_at, ticket.first_response_at, ticket.status.value, settings.first_response_days, now)
+
+
 def _summary(ticket: Ticket, acronym: str | None, settings: Settings, now: datetime) -> dict:
     return {
         "ref": ticket.ref, "status": ticket.status.value, "category": ticket.category, "partnership": acronym,
         "sender": ticket.requester_email, "subject": ticket.subject, "assignee": ticket.assignee,
-        "created_at": ticket.received_at.isoformat(),
-        "overdue": is_overdue(ticket.received_at, ticket.first_response_at, ticket.status.value,
-                              settings.first_response_days, now),
+        "created_at": ticket.received_at.isoformat(), "overdue": _overdue(ticket, settings, now),
     }
 
 
@@ -68,7 +71,7 @@ async def queue(
     )
     if which == "overdue":
         # The SQL filter is a superset (calendar days); working days are counted here.
-        rows = [(t, a) for t, a in await session.exec(query) if _summary(t, a, settings, now)["overdue"]]
+        rows = [(t, a) for t, a in await session.exec(query) if _overdue(t, settings, now)]
         total, rows = len(rows), rows[:limit]
     else:
         total = (await session.exec(select(func.count()).select_from(Ticket).where(*where))).one()
@@ -89,31 +92,29 @@ async def home(session: AsyncSession, settings: Settings, user_id: str, limit: i
     }
 
 
-async def card(session: AsyncSession, settings: Settings, ticket: Ticket) -> dict:
+async def first_inbound(session: AsyncSession, ticket: Ticket) -> Message | None:
+    """The mail that opened the ticket (the request)."""
+    query = select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in").order_by(Message.id)
+    return (await session.exec(query.limit(1))).first()
+
+
+async def card(session: AsyncSession, settings: Settings, ticket: Ticket, *, with_messages: bool = False) -> dict:
     """A ticket's card: `describe()` plus the requester's name, an excerpt of the request and its service level."""
-    data = await describe(session, ticket, with_messages=False)
-    first = (
-        await session.exec(
-            select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in").order_by(Message.id).limit(1)
-        )
-    ).first()
+    data = await describe(session, ticket, with_messages=with_messages)
+    first = await first_inbound(session, ticket)
     data["requester_name"] = first.from_name if first else ""
     data["excerpt"] = (first.text or "")[:1500] if first else ""
     data["due_at"] = response_due(ticket.received_at, settings.first_response_days).isoformat()
-    data["overdue"] = is_overdue(ticket.received_at, ticket.first_response_at, ticket.status.value,
-                                 settings.first_response_days, utcnow())
+    data["overdue"] = _overdue(ticket, settings, utcnow())
     data["first_response_days"] = settings.first_response_days
     return data
 
 
 async def find_partnership(session: AsyncSession, name: str) -> Partnership:
-    """A partnership by acronym or alias, ignoring case; LookupError names the unknown one."""
-    wanted = name.strip().lower()
-    exact = (await session.exec(select(Partnership).where(func.lower(Partnership.acronym) == wanted))).first()
-    if exact:
-        return exact
+    """A partnership by acronym or alias, spelled as people do ("Adpack 2", "ec2i"); LookupError names the unknown one."""
+    wanted = squash(name)
     for partnership in await session.exec(select(Partnership)):
-        if wanted in {a.lower() for a in partnership.aliases}:
+        if wanted in {squash(spelling) for spelling in (partnership.acronym, *partnership.aliases)}:
             return partnership
     raise LookupError(f"there is no partnership {name!r}; use its acronym, e.g. `ADPACK²` or `ELBE`")
 
@@ -194,9 +195,6 @@ async def overdue_with_cards(session: AsyncSession, settings: Settings) -> list[
     """Ids of overdue tickets whose card is in Slack (their card should show the flag)."""
     now = utcnow()
     rows = await session.exec(
-        select(Ticket)
-        .join(SlackCard, SlackCard.ticket_id == Ticket.id)
-        .where(Ticket.status.in_(NOT_CLOSED), Ticket.first_response_at.is_(None),
-               Ticket.received_at < overdue_candidates_before(now, settings.first_response_days))
+        select(Ticket).join(SlackCard, SlackCard.ticket_id == Ticket.id).where(*_filter("overdue", None, settings, now))
     )
-    return [t.id for t in rows if is_overdue(t.received_at, None, t.status.value, settings.first_response_days, now)]
+    return [t.id for t in rows if _overdue(t, settings, now)]

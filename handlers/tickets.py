@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audit import AuditEntry
@@ -108,11 +108,6 @@ async def partnership_acronym(session: AsyncSession, partnership_id: int | None)
     return (await session.exec(select(Partnership.acronym).where(Partnership.id == partnership_id))).first()
 
 
-async def messages_of(session: AsyncSession, ticket: Ticket) -> list[Message]:
-    rows = await session.exec(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
-    return list(rows)
-
-
 async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
     """A ticket as plain data (the CLI's --json, Slack cards, exports)."""
     data = {
@@ -131,16 +126,15 @@ async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool
         "first_response_at": ticket.first_response_at.isoformat() if ticket.first_response_at else None,
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
     }
-    messages = await messages_of(session, ticket)
-    data["messages"] = (
-        [
-            {
-                "id": m.id, "direction": m.direction, "kind": m.kind, "from": m.from_addr, "subject": m.subject,
-                "date": (m.date or m.received_at).isoformat(), "message_id": m.message_id,
-            }
-            for m in messages
-        ]
-        if with_messages
-        else len(messages)
-    )
+    if not with_messages:
+        data["messages"] = (await session.exec(select(func.count()).where(Message.ticket_id == ticket.id))).one()
+        return data
+    columns = (Message.id, Message.direction, Message.kind, Message.from_addr, Message.subject, Message.date,
+               Message.received_at, Message.message_id)  # not the raw bytes
+    rows = await session.exec(select(*columns).where(Message.ticket_id == ticket.id).order_by(Message.id))
+    data["messages"] = [
+        {"id": i, "direction": direction, "kind": kind, "from": sender, "subject": subject,
+         "date": (date or received).isoformat(), "message_id": message_id}
+        for i, direction, kind, sender, subject, date, received, message_id in rows
+    ]
     return data

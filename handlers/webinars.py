@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event
 from sqlmodel import select
@@ -19,15 +18,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.lists import compose_list_mail, get_list, members, unsubscribe_url
+from handlers.mrkdwn import escape
 from handlers.outgoing import queue_mail
 from handlers.slack_notify import post_text
 from handlers.tickets import audit
+from handlers.timeparse import parse_duration, zone
 from models.base import utcnow
 from models.lists import MailingList
 from models.webinars import Webinar, WebinarStatus
 from templates import render_mail
 
-_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1}
 
 
@@ -37,14 +37,14 @@ class WebinarNotFound(LookupError):
 
 
 def parse_offsets(text: str) -> list[int]:
-    """'7d,1d,2h' -> minutes before the start, largest first."""
-    minutes = []
+    """'7d,1d,2h' -> minutes before the start, largest first (each a duration as parse_duration reads it)."""
+    minutes = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
-        found = _OFFSET.match(part)
-        if not found:
-            raise ValueError(f"{part!r} is not a reminder offset; write e.g. 7d, 1d, 2h or 30m")
-        minutes.append(int(found.group(1)) * _UNIT_MINUTES[found.group(2)])
-    return sorted(set(minutes), reverse=True)
+        seconds = parse_duration(part).total_seconds()
+        if seconds % 60:
+            raise ValueError(f"{part!r} is not a reminder offset; write whole minutes, e.g. 7d, 1d, 2h or 30m")
+        minutes.add(int(seconds) // 60)
+    return sorted(minutes, reverse=True)
 
 
 def offset_label(minutes: int) -> str:
@@ -52,13 +52,6 @@ def offset_label(minutes: int) -> str:
         if minutes % size == 0:
             return f"{minutes // size}{unit}"
     return f"{minutes}m"
-
-
-def zone(tzid: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tzid)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{tzid!r} is not a time zone; use a name such as Europe/Brussels") from None
 
 
 def parse_start(text: str, default_tz: str) -> tuple[datetime, str]:
@@ -253,14 +246,11 @@ def describe(webinar: Webinar) -> dict:
 
 def slack_text(webinar: Webinar) -> str:
     """The announcement for a Slack channel (mrkdwn; our own text, with &, < and > escaped)."""
-    def esc(value: str) -> str:
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
     start = local_start(webinar)
-    lines = [f"*Webinar: {esc(webinar.title)}*", f"{start:%A %d %B %Y, %H:%M} ({esc(webinar.tzid)}), {webinar.duration_minutes} min"]
+    lines = [f"*Webinar: {escape(webinar.title)}*", f"{start:%A %d %B %Y, %H:%M} ({escape(webinar.tzid)}), {webinar.duration_minutes} min"]
     if webinar.speakers:
-        lines.append("Speakers: " + esc(", ".join(webinar.speakers)))
+        lines.append("Speakers: " + escape(", ".join(webinar.speakers)))
     if webinar.url:
-        lines.append(f"<{esc(webinar.url)}|Register or join>")
-    lines.append(esc(webinar.abstract[:1500]))
+        lines.append(f"<{escape(webinar.url)}|Register or join>")
+    lines.append(escape(webinar.abstract[:1500]))
     return "\n".join(lines)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 
 from models.base import when
+from models.partnerships import Partnership
+from models.tickets import Message, Ticket
 
 
 class Correction(SQLModel, table=True):
@@ -22,11 +24,6 @@ class Correction(SQLModel, table=True):
 
 async def corrected_examples(session) -> list[tuple[bytes, dict]]:
     """(raw mail, labels) for every mail whose classification staff corrected: the newest correction wins."""
-    from sqlmodel import select
-
-    from models.partnerships import Partnership
-    from models.tickets import Message, Ticket
-
     rows = await session.exec(
         select(Correction, Message.raw, Ticket.language, Partnership.acronym)
         .join(Message, Message.id == Correction.message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlmodel import Field, SQLModel, func, select
 
@@ -94,8 +94,6 @@ async def seed_registry(session, registry) -> int:
     Rows that exist are left alone: once seeded, the registry is edited by staff in the database.
     Returns how many partnerships were added.
     """
-    from datetime import datetime, timezone
-
     count = 0
     for entry in registry.partnerships:
         if await partnership_by_acronym(session, entry.acronym) is not None:

@@ -2,7 +2,7 @@
 
 Times are stored in UTC (`when()` columns); `Campaign.timezone` is the zone in which staff wrote
 them and in which the working-hours window is read. Durations are kept as written ("7d", "36h",
-"90s") and parsed by `handlers.surveys.parse_duration`, so that `survey list` shows them as typed.
+"90s") and parsed by `handlers.timeparse.parse_duration`, so that `survey list` shows them as typed.
 """
 
 from __future__ import annotations

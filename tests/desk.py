@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -49,10 +50,12 @@ async def running_desk(env: dict[str, str]):
 
 
 async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):
-    """Poll an async predicate until it returns a truthy value."""
+    """Poll a predicate (plain or async) until it returns a truthy value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await predicate()
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(interval)

@@ -238,23 +238,18 @@ class TestHardCases:
 # ----------------------------------------------------------------------------------- commands
 def _write_dir(tmp_path):
     samples = {
-        "one.eml": (mail("Please unsubscribe me from the newsletter.", subject="unsubscribe"),
+        "one.eml": ("a@b.example", "unsubscribe", "Please unsubscribe me from the newsletter.",
                     {"intent": "unsubscribe", "category": None, "partnership": None, "language": "en"}),
-        "two.eml": (mail("Could someone read our roadmap critically? We are the ELBE partnership.", subject="roadmap"),
+        "two.eml": ("c@d.example", "roadmap", "Could someone read our roadmap critically? We are the ELBE partnership.",
                     {"intent": "service-request", "category": "peer-review", "partnership": "ELBE", "language": "en"}),
     }
     lines = []
-    for name, (m, lab) in samples.items():
-        # write the raw message back from a fresh build (ParsedMail keeps no raw bytes)
+    for name, (sender, subject, body, lab) in samples.items():
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "eocic@eocic-desk.example", subject
+        msg.set_content(body)
+        (tmp_path / name).write_bytes(msg.as_bytes())
         lines.append(json.dumps({"file": name, **lab}))
-    msg1 = EmailMessage()
-    msg1["From"] = "a@b.example"; msg1["To"] = "eocic@eocic-desk.example"; msg1["Subject"] = "unsubscribe"
-    msg1.set_content("Please unsubscribe me from the newsletter.")
-    (tmp_path / "one.eml").write_bytes(msg1.as_bytes())
-    msg2 = EmailMessage()
-    msg2["From"] = "c@d.example"; msg2["To"] = "eocic@eocic-desk.example"; msg2["Subject"] = "roadmap"
-    msg2.set_content("Could someone read our roadmap critically? We are the ELBE partnership.")
-    (tmp_path / "two.eml").write_bytes(msg2.as_bytes())
     (tmp_path / "broken.eml").write_bytes(b"")
     lines.append(json.dumps({"file": "broken.eml", "intent": "spam", "category": None, "partnership": None, "language": "en"}))
     (tmp_path / "labels.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -307,19 +302,44 @@ def test_evaluate_scores_use_normalised_partnerships():
 
 # ----------------------------------------------------------------------------------- retraining & the bar
 @pytest.fixture(scope="module")
-def dev_scores():
-    """Train on the train split only and score the held-out dev split (never tuned on)."""
-    from handlers.classify.classifier import Classifier
-    from handlers.classify.commands import evaluate
+def train_split():
+    """The corpus split, and an artifact trained on the train split only (still holding scikit-learn's objects)."""
     from handlers.classify.corpus import load_corpus
     from handlers.classify.training import build
     corpus = load_corpus()
     dev = [e for e in corpus if e.split == "dev"]
     if len(dev) < 40:
         pytest.skip("corpus too small for a dev split")
-    clf = Classifier(build(train_only=True))
+    return [e for e in corpus if e.split != "dev"], dev, build(train_only=True)
+
+
+@pytest.fixture(scope="module")
+def dev_scores(train_split):
+    """Score the held-out dev split (never tuned on) with the train-split models."""
+    from handlers.classify.classifier import Classifier
+    from handlers.classify.commands import evaluate
+    _, dev, art = train_split
+    clf = Classifier(art)
     pred = [clf.classify(e.mail).to_dict() for e in dev]
     return evaluate([e.labels for e in dev], pred)
+
+
+def test_numpy_scorer_matches_scikit_learn(train_split):
+    """classify() scores with numpy only; its probabilities are scikit-learn's on the same mails."""
+    from handlers.classify.features import prepare
+    from handlers.classify.model import Scorer
+    train, _, art = train_split
+    scorer = Scorer(art)
+    preps = [prepare(e.mail) for e in train]
+    intent_sk = art["intent"]["_sk"].predict_proba(art["intent"]["_X"])
+    for i in range(0, len(train), 7):
+        got = scorer.intent_proba(scorer.text_vector(preps[i]), preps[i], train[i].mail)
+        assert got == pytest.approx(intent_sk[i], abs=1e-4)
+    sr = [i for i, e in enumerate(train) if e.labels["intent"] == "service-request" and e.labels.get("category")]
+    category_sk = art["category"]["_sk"].predict_proba(art["category"]["_X"])
+    assert len(sr) == len(category_sk)
+    for row, i in list(enumerate(sr))[::5]:
+        assert scorer.category_proba(scorer.text_vector(preps[i]), preps[i]) == pytest.approx(category_sk[row], abs=1e-4)
 
 
 def test_dev_set_bar(dev_scores):
@@ -332,15 +352,18 @@ def test_dev_set_bar(dev_scores):
     assert s["language_accuracy"] >= 0.95, summary
 
 
-def test_retrain_with_a_staff_correction(tmp_path, monkeypatch):
+def test_retrain_with_a_staff_correction(tmp_path):
     from handlers.classify import training
     from handlers.classify.classifier import Classifier
+    from handlers.classify.corpus import load_corpus
     from handlers.classify.model import load_artifact
     m = mail("Could the EOCIC explain the tax rules for our cluster's lottery prize draw?", subject="prize draw")
     out = training.retrain([(m, {"intent": "other", "category": None, "partnership": None, "language": "en"})],
                            path=tmp_path / "model.pkl.gz")
     art = load_artifact(out)
-    assert art["trained_on"] >= 2 and Classifier(art).classify(m).intent in {"other", "service-request", "spam"}
+    assert art["trained_on"] == len(load_corpus()) + 1          # the whole corpus and the correction
+    assert not any(k.startswith("_") for k in art["intent"])    # saved without scikit-learn's objects
+    assert Classifier(art).classify(m).intent in {"other", "service-request", "spam"}
     with pytest.raises(training.BadLabels):
         training.retrain([(m, {"intent": "service-request", "category": "nope"})], path=tmp_path / "x.pkl.gz")
 

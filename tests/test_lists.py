@@ -173,6 +173,11 @@ async def test_suppressed_and_unsubscribed_addresses_receive_nothing(desk, smtp_
         bounced.failing, bounced.failing_reason = True, "hard bounce"
         session.add(bounced)
         await lists.leave(session, await contact_by_email(session, "left@three.example"), None, how="test")
+    async with desk.db.transaction() as session:  # before any row is written, progress counts the members to come
+        draft = await announcements.create(session, list_name="newsletter", subject="Preview", markdown="Hi", actor="test")
+        await announcements.approve(session, draft, "test")
+        assert (await announcements.progress(session, draft)).remaining == 1
+        await announcements.cancel(session, draft, "test")
     ident = await announce(desk, "newsletter")
     await smtp_sink.wait_for(1)
     assert [m.rcpt_tos for m in smtp_sink.messages] == [["ok@one.example"]]

@@ -15,13 +15,10 @@ import threading
 import time
 from collections import Counter
 
+from bench.bulk_send import add_readers
 from bot.runtime import open_desk
 from bot.standins import CatcherHandler, SmtpCatcher
 from config.settings import load_settings
-from handlers import lists
-from models.base import utcnow
-from models.lists import Subscription, SubscriptionState
-from models.partnerships import Contact
 from tests.desk import run_cli, start_desk_process
 from tests.servers import smtp_env
 
@@ -48,13 +45,7 @@ async def add_subscribers(env: dict[str, str], n: int) -> None:
     settings = load_settings(data_dir=env["EOCIC_DATA_DIR"], secret_key=env["EOCIC_SECRET_KEY"])
     desk = await open_desk(settings)
     async with desk.db.transaction() as session:
-        newsletter = await lists.get_list(session, "newsletter")
-        contacts = [Contact(email=f"reader{i:05d}@bulk.example", name=f"Reader {i}") for i in range(n)]
-        session.add_all(contacts)
-        await session.flush()
-        now = utcnow()
-        session.add_all(Subscription(list_id=newsletter.id, contact_id=c.id, state=SubscriptionState.active,
-                                     consent_source="test", consent_at=now, confirmed_at=now) for c in contacts)
+        await add_readers(session, n, source="test")
     await desk.db.dispose()
 
 

@@ -222,6 +222,7 @@ async def test_buttons_and_the_reply_modal_drive_the_ticket_and_the_reply_is_thr
     resp = await desk.slack.button("ticket_assign_me", ref)
     assert resp.status == 200
     await desk.api.wait_for("chat.update", channel=TRIAGE)
+    assert await wait_until(lambda: _card_has(desk, f"*Assignee*\\n<@{ADA}>"))  # the card shows who has it
     thread = await desk.api.wait_for("chat.postMessage", thread_ts=FIRST_TS)
     assert f"<@{ADA}> assigned the ticket to <@{ADA}>" in thread[-1].args["text"]
     t = await ticket(desk.db, ref)

@@ -28,10 +28,11 @@ from bot.runtime import open_desk
 from config.settings import load_settings
 from handlers.commands import Caller, dispatch
 from handlers.survey_report import campaign_status
-from handlers.survey_timetable import parse_duration, parse_window
+from handlers.survey_timetable import parse_window
+from handlers.timeparse import parse_duration
 from handlers.survey_tokens import make_token
 from handlers.surveys import (
-    CampaignError, apply_platform_rows, complete_by_token, create_campaign, get_campaign, participant_for, run_round,
+    CampaignError, apply_platform_rows, complete_by_token, create_campaign, participant_for, remind_now, run_round,
 )
 from models.base import utcnow
 from models.outbox import OutboxMail
@@ -39,7 +40,6 @@ from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
 from tests.servers import free_port, smtp_env
 
-import handlers.survey_commands  # noqa: F401  (registers /eocic survey)
 
 BRU = ZoneInfo("Europe/Brussels")
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,6 +246,28 @@ async def test_round_twice_and_downtime_catch_up_send_each_reminder_once(desk, s
         "invitation": t0, "reminder:1": t0 + timedelta(seconds=61),
         "reminder:2": t0 + timedelta(seconds=400), "reminder:3": t0 + timedelta(seconds=461)}
     assert len(smtp_sink.messages) == 8
+
+
+async def test_remind_now_goes_to_invited_non_respondents_up_to_the_maximum(desk, smtp_sink):
+    async with desk.db.transaction() as session:
+        campaign = await create_campaign(
+            session, desk.settings, name="now", audience="NF4,FoodNet,ELBE", url_template="https://s.example/{token}",
+            opens_at=bru("2024-03-04T10:00"), closes_at=bru("2024-03-08T10:00"), first_reminder="1d", every="1d",
+            max_reminders=1, window="always")
+    clock = Clock(desk, campaign.id)
+    await clock.tick(bru("2024-03-04T10:00"))  # the three invitations
+    elbe = (await _by_acronym(desk, campaign.id))["ELBE"]
+    async with desk.db.transaction() as session:  # ELBE answers: no reminder for it
+        token = make_token(desk.settings, campaign.id, elbe.id, elbe.token_nonce)
+        await complete_by_token(session, desk.settings, token, now=bru("2024-03-04T11:00"))
+    for expected in (2, 0):  # NF4 and FoodNet once; then the maximum of 1 is reached
+        async with desk.db.transaction() as session:
+            c = await session.get(Campaign, campaign.id)
+            assert await remind_now(session, c, desk.settings, "test", now=bru("2024-03-04T12:00")) == expected
+    await clock.collect(bru("2024-03-04T12:00"))
+    participants = await _by_acronym(desk, campaign.id)
+    assert set(clock.mails(participants["NF4"].id)) == set(clock.mails(participants["FoodNet"].id)) == {"invitation", "reminder:1"}
+    assert set(clock.mails(participants["ELBE"].id)) == {"invitation", "thanks"}
 
 
 def test_durations_and_windows():
@@ -735,6 +757,6 @@ async def test_daily_status_and_closing_summary_go_to_the_slack_queue(tmp_path, 
         assert [n.key for n in notices] == [f"survey:{campaign.id}:daily:2019-05-14", f"survey:{campaign.id}:closed:r2"]
         assert all(n.channel == "CTRIAGE" for n in notices)
         assert notices[0].payload["text"].startswith("&lt;!channel&gt; S3: 1/9")  # inert in Slack
-        assert "1 of 9 partnerships answered (11.1%)" in notices[1].payload["text"]
+        assert notices[1].payload["text"].startswith("Survey &lt;!channel&gt; S3 is closed: 1 of 9 partnerships answered (11.1%)")
     finally:
         await desk.db.dispose()

@@ -14,7 +14,6 @@ import numpy as np
 from config.registry import Registry, load_registry
 from handlers.parsing import ParsedMail
 
-from . import cues
 from .features import Prepared, prepare
 from .language import detect
 from .model import ModelConfig, Scorer, load_artifact, train_artifact
@@ -64,10 +63,6 @@ class Classifier:
         prep = prepare(mail)
         tv = self.fast.text_vector(prep)
         return self._decide(mail, prep, known_partnership, self.fast.intent_proba(tv, prep, mail), tv)
-
-    def classify_many(self, mails: list[ParsedMail], known: list[str | None] | None = None) -> list[Classification]:
-        known = known or [None] * len(mails)
-        return [self.classify(m, known_partnership=k) for m, k in zip(mails, known)]
 
     # ------------------------------------------------------------------ internals
     def _decide(self, mail: ParsedMail, prep: Prepared, known: str | None, iprob: np.ndarray, tv) -> Classification:
@@ -125,11 +120,10 @@ class Classifier:
 
         confidence = {"intent": round(iconf, 3), "category": round(cconf, 3),
                       "partnership": round(pres.confidence, 3), "language": round(lconf, 3)}
-        needs_review = any(v < self.threshold for v in confidence.values())
-        if needs_review:
-            low = [k for k, v in confidence.items() if v < self.threshold]
+        low = [k for k, v in confidence.items() if v < self.threshold]
+        if low:
             reasons.append("low confidence: " + ", ".join(low))
-        return Classification(intent, category, pres.acronym, language, confidence, reasons, needs_review)
+        return Classification(intent, category, pres.acronym, language, confidence, reasons, bool(low))
 
 
 # ---------------------------------------------------------------------- loading / training
@@ -192,4 +186,4 @@ def startup_seconds() -> float:
     return _startup_seconds
 
 
-__all__ = ["Classification", "Classifier", "REVIEW_THRESHOLD", "get_classifier", "reload", "train_models", "cues"]
+__all__ = ["Classification", "Classifier", "REVIEW_THRESHOLD", "get_classifier", "reload", "train_models"]

@@ -17,6 +17,7 @@ from config.registry import normalise_acronym
 from handlers.parsing import UnparseableMail, parse_mail
 
 from . import classify
+from .corpus import read_labels
 from .cues import CATEGORIES, INTENTS
 
 
@@ -44,10 +45,7 @@ def classify_files(paths: list[str], as_json: bool, out: TextIO) -> int:
             continue
         r = classify(mail)
         if as_json:
-            obj = {"file": path, "intent": r.intent, "category": r.category, "partnership": r.partnership,
-                   "language": r.language, "confidence": r.confidence, "reasons": r.reasons,
-                   "needs_review": r.needs_review}
-            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            out.write(json.dumps({"file": path, **r.to_dict()}, ensure_ascii=False) + "\n")
         else:
             low = min(r.confidence.values())
             flag = "  [needs review]" if r.needs_review else ""
@@ -118,18 +116,7 @@ def evaluate_dir(path: str, out: TextIO) -> int:
     if not lab_path.exists():
         out.write(f"evaluate: {lab_path} not found (one JSON object per line: file, intent, category, partnership, language)\n")
         return 2
-    labels: dict[str, dict] = {}
-    problems: list[str] = []
-    for n, line in enumerate(lab_path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or "file" not in obj or "intent" not in obj:
-                raise ValueError("needs at least 'file' and 'intent'")
-            labels[obj["file"]] = obj
-        except ValueError as exc:
-            problems.append(f"labels.jsonl line {n}: {exc}")
+    labels, problems = read_labels(d)
     gold, pred, files = [], [], []
     for name, lab in labels.items():
         f = d / name

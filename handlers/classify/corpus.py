@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
+
+log = logging.getLogger(__name__)
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "config" / "classifier" / "corpus"
 DEV_FRACTION = 0.25
@@ -35,14 +38,16 @@ def read_labels(directory: str | Path) -> tuple[dict[str, dict], list[str]]:
     path = directory / "labels.jsonl"
     if not path.exists():
         return out, [f"{path}: not found"]
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("file"), str) or "intent" not in obj:
+                raise ValueError("needs at least 'file' and 'intent'")
             out[obj["file"]] = obj
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(f"{path}:{n}: bad label line ({exc})")
+        except ValueError as exc:
+            problems.append(f"{path} line {n}: {exc}")
     return out, problems
 
 
@@ -69,6 +74,8 @@ def load_corpus(root: str | Path | None = None) -> list[Example]:
         return out
     for d in sorted(x for x in root.iterdir() if x.is_dir()):
         if (d / "labels.jsonl").exists():
-            ex, _ = load_dir(d)
+            ex, problems = load_dir(d)
+            for problem in problems:
+                log.warning("classifier corpus: %s (left out)", problem)
             out.extend(ex)
     return out

@@ -100,7 +100,7 @@ INTENT_CUES: dict[str, list[str]] = {
         r"korrekturabzug", r"eintrag\s+im", r"verl[äa]ngert\s+sich\s+automatisch", r"renews\s+automatically", r"se\s+renouvelle\s+automatiquement", r"zzgl\.?\s+mwst", r"entry\s+in\s+the\s+(?:\w+\s+)?(?:directory|register|guide)",
         r"(?:link|click|kliknij|cliquez|haga\s+clic|klicken).{0,30}(?:p[łl]atno|payment|paiement|pago|zahlung|pagamento)", r"zostanie\s+wy[łl][ąa]czon", r"will\s+be\s+(?:disconnected|switched\s+off|terminated)",
         r"termin\s+p[łl]atno[śs]ci\s+min[ąa][łl]", r"trading\s+bot", r"bull\s+run", r"telegram", r"whatsapp",
-        r"\bcasino\b", r"\bloan\b", r"crypto", r"(?:increase|double|triple)\s+your", r"raddoppia", r"doublez", r"duplique", r"verdoppeln", r"✔", r"illimitat", r"unlimited", r"ilimitad",
+        r"\bcasino\b", r"\bloan\b", r"(?:increase|double|triple)\s+your", r"raddoppia", r"doublez", r"duplique", r"verdoppeln", r"✔", r"illimitat", r"unlimited", r"ilimitad",
         r"skrzynka\s+(?:pocztowa\s+)?(?:jest\s+)?pe[łl]na", r"wygra[łl]", r"faktura\s+(?:zaleg|nieop[łl]acon)", r"promocj",
     ],
     "subscribe": [
@@ -147,7 +147,7 @@ INTENT_CUES: dict[str, list[str]] = {
         r"(?:eliminar|borrar|quitar|retirar|suprimir|dar\s+de\s+baja)\w*\W+(?:\w+\W+){0,3}?(?:mi|mis|nuestra|nuestros)\s+(?:direcci[óo]n|datos|correo|contacto)", r"eliminarais", r"elimin[ae]n\s+mi",
         r"(?:l[öo]schen|entfernen|streichen|austragen|nehmen)\W+(?:\w+\W+){0,3}?(?:mich|meine|meinen|unsere)\b", r"nehmen\s+sie\s+mich\s+(?:aus|von)", r"aus\s+(?:dem|ihrem|eurem)\s+verteiler",
         r"(?:cancellare|rimuovere|eliminare|togliere)\W+(?:\w+\W+){0,3}?(?:il\s+mio|la\s+mia|i\s+miei|mio|mia|miei)", r"cancellazione\s+(?:del|dell')", r"toglietemi", r"rimuovetemi",
-        r"(?:remover|apagar|retirar|eliminar)\W+(?:\w+\W+){0,3}?(?:o\s+meu|a\s+minha|os\s+meus|meu|minha)", r"retirem-me", r"removam", r"quit(?:adme|enme|arme|arnos)", r"b[óo]rr(?:adme|enme|arme)", r"sac(?:adme|enme)", r"dezabona", r"desuscrib", r"retirar\s+da\s+lista", r"tirem-me",
+        r"(?:remover|apagar|retirar|eliminar)\W+(?:\w+\W+){0,3}?(?:o\s+meu|a\s+minha|os\s+meus|meu|minha)", r"retirem-me", r"removam", r"quit(?:adme|enme|arme|arnos)", r"b[óo]rr(?:adme|enme|arme)", r"sac(?:adme|enme)", r"desuscrib", r"retirar\s+da\s+lista", r"tirem-me",
         r"(?:usun[ąa][ćc]|wykre[śs]li[ćc]|skre[śs]li[ćc])\W+(?:\w+\W+){0,3}?(?:m[óo]j|moje|mnie|nasz)", r"wykre[śs]lenie",
     ],
     "survey": [
@@ -315,7 +315,7 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"informazioni\s+(?:sul|di)\s+mercato", r"studio\s+di\s+mercato", r"normativ[ae]", r"dogan", r"dazi", r"propriet[àa]\s+intellettuale", r"certificazion",
         r"informa[çc][ãa]o\s+(?:sobre\s+o|de)\s+mercado", r"estudo\s+de\s+mercado", r"regulamenta[çc][ãa]o", r"alf[âa]ndega", r"propriedade\s+intelectual", r"certifica[çc][ãa]o",
         r"informacj[ei]\s+o\s+rynku", r"badani[ea]\s+rynku", r"przepis", r"c[łl]o\b", r"c[łl]a\b", r"w[łl]asno[śs][ćc]\s+intelektualn", r"certyfikac",
-        r"markt\s*informatie", r"douane", r"intellectueel\s+eigendom",
+        r"markt\s*informatie", r"intellectueel\s+eigendom",
     ],
     "missions-events": [
         r"\bmissions?\b", r"trade\s+(?:mission|fair|show|delegation)", r"delegation", r"\bb2b\b", r"matchmaking", r"brokerage", r"\bfairs?\b", r"exhibition", r"\bexpo\b", r"\bstand\b", r"pavilion", r"booth",
@@ -371,7 +371,7 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"(?:con|qu[ée]|cu[áa]les|encontrar|identificar|contactar|conocer|entre)\s+(?:las\s+|los\s+)?otr[oa]s\s+(?:asociaciones|escp|partenariados|alianzas|cl[úu]steres)", r"poner(?:nos)?\s+en\s+contacto", r"sinergias", r"complementariedad", r"otro\s+partenariado",
         r"(?:mit|welche|zwischen|finden|kontaktieren)\s+(?:den\s+)?andere(?:n)?\s+(?:partnerschaften|escps?|cluster-?partnerschaften)", r"kontakt\s+(?:herstellen|vermitteln)", r"synergien", r"komplementarit", r"erg[äa]nz",
         r"(?:con|quali|tra|trovare|contattare)\s+(?:gli\s+)?altri\s+partenariati", r"mettere\s+(?:in\s+contatto|in\s+relazione)", r"sinergie", r"complementariet", r"altro\s+partenariato", r"altre\s+escp",
-        r"(?:com|quais|entre|encontrar|contactar)\s+(?:as\s+)?outras\s+parcerias", r"p[ôo]r(?:-nos)?\s+em\s+contacto", r"sinergias", r"complementaridade", r"outra\s+parceria",
+        r"(?:com|quais|entre|encontrar|contactar)\s+(?:as\s+)?outras\s+parcerias", r"p[ôo]r(?:-nos)?\s+em\s+contacto", r"complementaridade", r"outra\s+parceria",
         r"(?:z|jakie|mi[ęe]dzy|znale[źz][ćc])\s+inn(?:e|ych|ymi)\s+(?:partnerstw|escp)", r"synergi", r"komplementarn", r"skontaktowa[ćc]", r"nawi[ąa]za[ćc]\s+(?:kontakt|wsp[óo][łl]prac)",
         r"andere\s+partnerschappen", r"in\s+contact\s+brengen", r"(?:noch|weitere|auch)\s+andere(?:n)?\s+(?:partnerschaften|escps?)", r"weitere\s+partnerschaften", r"kontakt\s+zu\s+(?:den\s+)?koordinator",
         r"(?:any|some)\s+other\s+(?:partnerships?|escps?)", r"d'autres\s+partenariats\s+(?:qui|travaillent|actifs)", r"otr[oa]s\s+(?:asociaciones|partenariados|escp)\s+(?:que|trabajando)", r"altri\s+partenariati\s+(?:che|attivi)", r"outras\s+parcerias\s+(?:que|a\s+trabalhar)", r"alte\s+parteneriate", r"activit[ăa][țt]i\s+comune", r"gemensamma\s+aktiviteter", r"jin[áa]\s+partnerstv", r"m[áa]s\s+partners[ée]g", r"andra\s+(?:strategiska\s+)?(?:kluster)?partnerskap", r"andre\s+partnerskaber", r"muita\s+kumppanuuksia",
@@ -402,7 +402,7 @@ CATEGORY_CUES: dict[str, list[str]] = {
         r"plataforma\s+(?:s3|tem[áa]tica)", r"especializaci[óo]n\s+inteligente", r"modernizaci[óo]n\s+industrial", r"estrategia\s+industrial", r"pacto\s+(?:por|para)\s+las\s+capacidades", r"conferencia\s+europea\s+de\s+cl[úu]steres",
         r"s3[\s-]plattform", r"intelligente(?:n)?\s+spezialisierung", r"industrielle(?:n)?\s+modernisierung", r"industriestrategie", r"kompetenzpakt", r"europ[äa]ische(?:n)?\s+clusterkonferenz",
         r"piattaforma\s+(?:s3|tematica)", r"specializzazione\s+intelligente", r"modernizzazione\s+industriale", r"strategia\s+industriale", r"patto\s+per\s+le\s+competenze", r"conferenza\s+europea\s+dei\s+cluster",
-        r"plataforma\s+(?:s3|tem[áa]tica)", r"especializa[çc][ãa]o\s+inteligente", r"moderniza[çc][ãa]o\s+industrial", r"estrat[ée]gia\s+industrial", r"pacto\s+para\s+as\s+compet[êe]ncias",
+        r"especializa[çc][ãa]o\s+inteligente", r"moderniza[çc][ãa]o\s+industrial", r"estrat[ée]gia\s+industrial", r"pacto\s+para\s+as\s+compet[êe]ncias",
         r"platform[aęy]\s+(?:s3|tematyczn)", r"inteligentn(?:a|ej|ych)\s+specjalizacj", r"modernizacj[ai]\s+przemys[łl]", r"strategi[ai]\s+przemys[łl]", r"pakt(?:u)?\s+na\s+rzecz\s+umiej[ęe]tno[śs]ci",
         r"slimme\s+specialisatie", r"industri[ëe]le\s+modernisering",
         r"cluster\s+conference", r"conf[ée]rence.{0,25}clusters?", r"conferencia.{0,25}cl[úu]steres", r"confer[êe]ncia.{0,25}clusters?", r"clusterkonferenz", r"conferenza.{0,25}cluster", r"konferencj.{0,25}klastr",
@@ -468,11 +468,6 @@ def _literal_alts(pattern: str, limit: int = 8) -> tuple[str, ...]:
     return tuple(dict.fromkeys(alts))
 
 
-def _literal_prefix(pattern: str) -> str:
-    alts = _literal_alts(pattern, limit=1)
-    return alts[0] if alts else ""
-
-
 def _group_end(p: str, start: int) -> int:
     """Index just after the ')' closing the group that opens at p[start] == '('."""
     depth = 0
@@ -526,7 +521,7 @@ def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
         optional = end < len(p) and p[end] in "?*"
         if optional:
             rest = p[end + 1:].lstrip()
-            while rest.startswith("\\s") :
+            while rest.startswith("\\s"):
                 rest = rest[3:].lstrip("+*?")
             return required_literals(rest, depth + 1) if rest else ()
         alts = _split_top(p[3:end - 1])
@@ -538,9 +533,6 @@ def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
             lits.extend(sub)
         return tuple(lits)
     return _literal_alts(p)
-
-
-_WORD_RE = re.compile(r"[^\W_]+|[^\w\s]")
 
 
 KEY_LEN = 4

@@ -46,8 +46,9 @@ class Prepared:
 
 
 def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
-    h = mail.headers
-    first = lambda name: (h.get(name) or [""])[0].strip()  # noqa: E731
+    def first(name: str) -> str:
+        return (mail.header(name) or "").strip()
+
     reasons: list[str] = []
     ctype = (mail.content_type or "").lower()
     ctype_header = first("content-type").lower()
@@ -77,7 +78,7 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
         return "auto-reply", 0.95, [f"header Precedence: {prec}"]
     if first("x-ms-exchange-inbox-rules-loop") or first("x-ms-exchange-generated-message-source") == "Mailbox Rules Agent":
         return "auto-reply", 0.9, ["header X-MS-Exchange inbox rules"]
-    if return_path.replace(" ", "") in ("<>", "") and "return-path" in h:
+    if return_path.replace(" ", "") in ("<>", "") and mail.header("return-path") is not None:
         if _BOUNCE_SUBJECT_RE.search(subject):
             return "bounce", 0.95, ["empty Return-Path", "bounce subject"]
         return "auto-reply", 0.85, ["empty Return-Path"]
@@ -89,9 +90,8 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
     return None, 0.0, []
 
 
-# How the subject takes part: "always", or "not-replies" (a Re:/AW:/Odp: subject names the OLD thread,
-# so it is kept out of the cue lexicons and weighed like one more line of text)
-SUBJECT_MODE = "not-replies"
+# A reply of at least this many words is matched against the cue lexicons without its subject: a
+# Re:/AW:/Odp: subject names the OLD thread (the models still see it as one more line of text)
 SHORT_REPLY_WORDS = 15
 
 
@@ -115,7 +115,7 @@ def prepare(mail: ParsedMail) -> Prepared:
     p = Prepared(subject=subject, body=body, decision_text=decision, header_intent=hv, header_conf=hc, header_reasons=hr,
                  whole_text=f"{body.new}\n{body.signature}".strip())
     # a short reply ("done!", "ya está") leans on its thread's subject; a long one stands on its own
-    use_subject = SUBJECT_MODE == "always" or not reply or len(new.split()) < SHORT_REPLY_WORDS
+    use_subject = not reply or len(new.split()) < SHORT_REPLY_WORDS
     low = cues.match_text((decision if use_subject else new)[:2500])
     grams = cues.text_grams(low)
     p.intent_cues = cues.intent_hits(low, grams)
@@ -139,12 +139,6 @@ def prepare(mail: ParsedMail) -> Prepared:
     else:
         p.category_cues = cues.category_hits(low, grams)
     return p
-
-
-INTENT_FEATURES = [f"cue:{x}" for x in cues.INTENT_CUE_LABELS] + [f"neg:{x}" for x in cues.NEG_CUE_LABELS] + [
-    "hdr:auto-reply", "hdr:bounce", "meta:reply-subject", "meta:short", "meta:has-quote", "meta:no-text",
-    "cat:labels", "cat:hits"]
-CATEGORY_FEATURES = [f"cue:{x}" for x in cues.CATEGORY_CUE_LABELS]
 
 
 def dense_intent(p: Prepared, mail: ParsedMail) -> np.ndarray:

@@ -32,8 +32,6 @@ from .features import Prepared, dense_category, dense_intent
 
 FORMAT_VERSION = 2
 MAX_TEXT_CHARS = 2500
-_WORD_TOKEN = r"(?u)\b\w\w+\b"
-_WHITE = re.compile(r"\s\s+")
 
 
 @dataclass
@@ -60,7 +58,7 @@ def model_text(p: Prepared) -> str:
 # ------------------------------------------------------------------------------ analyzers
 # Training hands these very functions to scikit-learn (analyzer=callable), so the scorer below
 # sees exactly the features the regressions were fitted on.
-_WORD_RE = re.compile(_WORD_TOKEN)
+_WORD_RE = re.compile(r"(?u)\b\w\w+\b")
 
 
 def word_ngrams(text: str) -> list[str]:
@@ -169,7 +167,6 @@ class Scorer:
     """Vectorise one mail and apply both regressions with numpy only."""
 
     def __init__(self, art: dict):
-        self.art = art
         cfg = art["config"]
         self.cue_weight = float(cfg["cue_weight"]) if cfg["cues"] else 0.0
         self.blocks = []

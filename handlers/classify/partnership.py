@@ -22,7 +22,7 @@ MIN_SCORE = 1.5
 _OWN_RE = re.compile(
     r"(?:\bour|\bwe\b|\bwe're|\bus\b|on\s+behalf\s+of|behalf|member\s+of|partner\s+(?:in|of)|coordinat\w*|i\s+am\s+\w+\s+(?:of|at|in)|"
     r"\bnotre|\bnos\b|\bnous|au\s+nom\s+d|\bnuestr\w*|\bsomos|en\s+nombre\s+d|\bunser\w*|\bwir\b|im\s+namen|\bnostr\w*|\bsiamo|per\s+conto|a\s+nome|"
-    r"\bnoss\w*|\bsomos|em\s+nome|\bnasz\w*|\bjeste[śs]my|w\s+imieniu|\bons\b|\bonze|namens)\W*(?:\w+\W+){0,2}$",
+    r"\bnoss\w*|em\s+nome|\bnasz\w*|\bjeste[śs]my|w\s+imieniu|\bons\b|\bonze|namens)\W*(?:\w+\W+){0,2}$",
     re.IGNORECASE,
 )
 # a mention that names ANOTHER partnership: someone the sender wants to meet, be introduced to, …
@@ -111,7 +111,7 @@ def resolve(mail: ParsedMail, prep: Prepared, registry: Registry, known: str | N
             _add(scores, why, kp.acronym, 2.5, f"earlier mails from this sender: {kp.acronym}")
 
     # the quoted part: weak (it may be our own reply naming their partnership)
-    if prep.body.quoted and intent not in ("bounce",):
+    if prep.body.quoted and intent != "bounce":
         for m in registry.find_mentions(prep.body.quoted[:1500]):
             _add(scores, why, m.acronym, 0.6, f'quoted text "{m.surface}"')
 

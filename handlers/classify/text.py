@@ -81,7 +81,7 @@ _SIGNOFF = [
     # nl, nordic, others
     r"met\s+vriendelijke\s+groet(?:en)?", r"(?:hartelijke\s+)?groet(?:en|jes)?", r"med\s+v[äa]nlig(?:a)?\s+h[äa]lsning(?:ar)?",
     r"v[äa]nliga\s+h[äa]lsningar", r"med\s+venlig\s+hilsen", r"venlig\s+hilsen", r"yst[äa]v[äa]llisin\s+terveisin", r"terveisin",
-    r"[üu]dv[öo]zlettel", r"s\s+pozdravem", r"s\s+pozdravom", r"lp", r"lep\s+pozdrav", r"srda[čc]an\s+pozdrav",
+    r"[üu]dv[öo]zlettel", r"s\s+pozdravom", r"lp", r"lep\s+pozdrav", r"srda[čc]an\s+pozdrav",
     r"cu\s+stim[ăa]", r"toate\s+cele\s+bune", r"με\s+εκτίμηση", r"φιλικά", r"ευχαριστώ", r"lugupidamisega", r"pagarbiai", r"ar\s+cie[ņn]u",
 ]
 _SIGNOFF_RE = re.compile(r"^\s*(?:" + "|".join(_SIGNOFF) + r")\s*[,.!:;-]*\s*$", re.IGNORECASE)
@@ -102,7 +102,7 @@ _DISCLAIMER_RE = re.compile(
     r"confidencial|destinatario|este\s+mensaje\s+(?:y\s+sus\s+anexos\s+)?(?:es|puede)|aviso\s+legal|"
     r"vertraulich|nicht\s+der\s+richtige\s+adressat|diese\s+e-?mail\s+enth[äa]lt|haftungsausschluss|"
     r"riservat|destinatari[oa]|questo\s+messaggio\s+(?:e\s+i\s+suoi\s+allegati|è|potrebbe)|"
-    r"confidencial|destinat[áa]rio|esta\s+mensagem|"
+    r"destinat[áa]rio|esta\s+mensagem|"
     r"poufn|adresat|wiadomo[śs][ćc]\s+ta\s+(?:jest|mo[żz]e)|"
     r"vertrouwelijk|geadresseerde|"
     r"protection\s+des\s+donn[ée]es|datenschutz|protecci[óo]n\s+de\s+datos|"
@@ -181,11 +181,6 @@ def _cut_disclaimer(lines: list[str]) -> tuple[list[str], list[str]]:
     return "\n\n".join(keep).split("\n"), cut
 
 
-_GREETING_ONLY_RE = re.compile(r"^\s*(?:hi|hello|dear|hey|bonjour|bonsoir|hola|estimad[oa]s?|buenos\s+d[íi]as|guten\s+tag|hallo|liebe[rs]?|sehr\s+geehrte[rs]?|"
-                               r"buongiorno|gentil[ei]|caro|cara|cari|ol[áa]|bom\s+dia|caros?|exm[oa]s?\.?|dzie[ńn]\s+dobry|szanown[iay]|witam|"
-                               r"goedemorgen|beste|geachte|hej)\b", re.IGNORECASE)
-
-
 def split_body(text: str) -> Body:
     """Split `text` into new text / signature / quoted part / disclaimer."""
     if not text:
@@ -218,7 +213,3 @@ _SUBJECT_PREFIX_RE = re.compile(
 
 def clean_subject(subject: str) -> str:
     return _SUBJECT_PREFIX_RE.sub("", subject or "").strip()
-
-
-def is_reply_subject(subject: str) -> bool:
-    return bool(_SUBJECT_PREFIX_RE.match(subject or ""))

@@ -1,0 +1,38 @@
+"""What every `eocic-desk` command shares: one transaction on an opened desk, and one way to report errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Awaitable, Callable
+
+from bot.runtime import opened_desk
+from config.settings import SettingsError
+
+Work = Callable[[Any, Any], Awaitable[Any]]  # (session, desk) -> result
+
+
+def fail(message: str) -> int:
+    """Print one clear error line; the command exits with 1."""
+    print(f"eocic-desk: {message}", file=sys.stderr)
+    return 1
+
+
+async def in_transaction(settings, work: Work) -> tuple[int, Any]:
+    """Run `work(session, desk)` in one transaction: (0, result), or (1, None) after printing why.
+
+    An unknown ticket, campaign, list or person (LookupError) and a wrong value (ValueError) are the
+    user's mistakes: they become one line on stderr, not a traceback.
+    """
+    async with opened_desk(settings) as desk:
+        try:
+            async with desk.db.transaction() as session:
+                return 0, await work(session, desk)
+        except SettingsError:
+            raise  # main() reports it as a configuration error
+        except (LookupError, ValueError) as exc:
+            return fail(str(exc.args[0] if exc.args else exc)), None
+
+
+def print_result(data, as_json: bool, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if as_json else text)
