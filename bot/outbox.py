@@ -20,6 +20,7 @@ import aiosmtplib
 from sqlalchemy import or_, update
 from sqlmodel import select
 
+from bot.passes import run_passes
 from config.settings import Security, Settings
 from models.base import utcnow
 from models.db import Database
@@ -56,24 +57,9 @@ class OutboxSender:
         self.lease = timedelta(seconds=lease_seconds or settings.outbox_lease_seconds)
         self._next_slot = 0.0  # monotonic time of the next send that outbox_rate_per_second allows
         self.wakeup = asyncio.Event()
-        self.sent_total = 0
-        self.failed_total = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send whatever is due, then wait for a wake-up or the poll interval; until `stop`."""
-        while not stop.is_set():
-            try:
-                sent = await self.send_due()
-            except Exception:
-                log.exception("outbox pass failed; retrying")
-                sent = 0
-            if sent:
-                continue
-            self.wakeup.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
-            await asyncio.wait(waiters, timeout=self.settings.outbox_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
 
     async def send_due(self, batch: int | None = None) -> int:
         """One pass: claim due rows and send them over `smtp_connections` connections.
@@ -176,7 +162,6 @@ class OutboxSender:
             await session.exec(
                 update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.sent, sent_at=utcnow(), last_error=None)
             )
-        self.sent_total += 1
 
     async def _mark_failed(self, row: OutboxMail, error: str) -> None:
         log.error("outbox %s to %s failed permanently: %s", row.id, row.recipient, error)
@@ -184,7 +169,6 @@ class OutboxSender:
             await session.exec(
                 update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.failed, last_error=error[:2000])
             )
-        self.failed_total += 1
 
     async def _retry_later(self, row: OutboxMail, exc: BaseException) -> None:
         if row.attempts >= self.settings.outbox_max_attempts:

@@ -97,7 +97,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         from bot.slack_app import start_slack  # Slack app, card delivery, morning digest (issue 4)
         await start_slack(desk, stack, stop)
         scheduler.start()
-        stack.callback(scheduler.shutdown, wait=False)
+        stack.push_async_callback(scheduler.stop)
         runner = await start_http(desk)
         stack.push_async_callback(runner.cleanup)
         tasks = [

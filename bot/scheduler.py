@@ -8,9 +8,12 @@ Job ids are stable and added with `replace_existing`, so restarts never add copi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any, Callable
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
@@ -34,11 +37,38 @@ def current_desk() -> Any:
     return _desk
 
 
-def create_scheduler(desk, *, timezone: str = "Europe/Brussels") -> AsyncIOScheduler:
+class DeskScheduler(AsyncIOScheduler):
+    """AsyncIOScheduler that can stop without cutting a running job off its database connection."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.running_jobs = 0
+        self.add_listener(self._started, EVENT_JOB_SUBMITTED)
+        self.add_listener(self._ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _started(self, event) -> None:
+        self.running_jobs += 1
+
+    def _ended(self, event) -> None:
+        self.running_jobs -= 1
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Take no new runs, let the running ones finish (a job cancelled in the middle of a
+        transaction leaves connections that the closing database can never release), then shut down."""
+        self.pause()
+        deadline = time.monotonic() + timeout
+        while self.running_jobs > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.running_jobs > 0:
+            log.warning("%d scheduled job(s) still running after %.0fs: cancelling them", self.running_jobs, timeout)
+        self.shutdown(wait=False)
+
+
+def create_scheduler(desk, *, timezone: str = "Europe/Brussels") -> DeskScheduler:
     global _desk
     _desk = desk
     store = SQLAlchemyJobStore(url=jobstore_url(desk.settings.db_url), tablename="apscheduler_jobs")
-    return AsyncIOScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=timezone)
+    return DeskScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=timezone)
 
 
 def jobstore_url(db_url: str) -> str:

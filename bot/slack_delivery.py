@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import slack_blocks
+from bot.passes import run_passes
 from config.settings import Settings
 from handlers import survey_commands, ticket_queries
 from models.base import utcnow
@@ -53,19 +54,7 @@ class SlackDelivery:
         self._last_post: dict[str, float] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.deliver_due()
-            except Exception:
-                log.exception("Slack delivery pass failed; retrying")
-                done = 0
-            if done:
-                continue
-            self.wakeup.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
-            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await run_passes("Slack delivery", self.deliver_due, stop, self.wakeup, self.poll_seconds)
 
     async def deliver_due(self, batch: int = 50) -> int:
         """One pass over due notices, oldest first (a card goes before its thread messages)."""

@@ -1,0 +1,29 @@
+"""The loop of a background worker (outbox sender, Slack delivery): work while there is work, then wait."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+async def run_passes(
+    name: str, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event, wakeup: asyncio.Event, poll_seconds: float
+) -> None:
+    """Call `one_pass()` until `stop` is set. When a pass did nothing, wait until `wakeup` is set (a
+    commit queued work), `stop` is set, or `poll_seconds` have passed. A failing pass is logged and retried."""
+    while not stop.is_set():
+        try:
+            done = await one_pass()
+        except Exception:
+            log.exception("%s pass failed; retrying", name)
+            done = 0
+        if done:
+            continue
+        wakeup.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
+        await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
