@@ -38,6 +38,7 @@ class FakeSlackApi:
         self.users: dict[str, dict] = {}
         self.usergroups: dict[str, list[str]] = {}
         self._failures: dict[str, list[tuple[int, float | None, str]]] = {}
+        self.methods: dict = {}  # method -> fn(token) -> (status, body): methods another stand-in answers
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -109,6 +110,11 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        if method in self.methods:
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ") or args.get("token", "")
+            status, body = self.methods[method](token)
+            await self._record(Call(method, args, status=status))
+            return web.json_response(body, status=status)
         if self._failures.get(method):
             status, retry_after, error = self._failures[method].pop(0)
             await self._record(Call(method, args, status=status))
