@@ -55,18 +55,9 @@ async def cmd_ingest(settings, args) -> int:
 
 
 async def cmd_tickets(settings, args) -> int:
-    from sqlmodel import select
+    from handlers.tickets import list_tickets
 
-    from handlers.tickets import describe
-    from models.tickets import Ticket
-
-    async def work(session, desk):
-        query = select(Ticket).order_by(Ticket.id)
-        if args.status:
-            query = query.where(Ticket.status == args.status)
-        return [await describe(session, t, with_messages=False) for t in await session.exec(query)]
-
-    code, tickets = await in_transaction(settings, work)
+    code, tickets = await in_transaction(settings, lambda session, desk: list_tickets(session, args.status))
     if code:
         return code
     lines = [f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "

@@ -35,4 +35,10 @@ async def in_transaction(settings, work: Work) -> tuple[int, Any]:
 
 
 def print_result(data, as_json: bool, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if as_json else text)
+    """`text`, or `data` as JSON: a list one item per line (the C encoder: fast for 50,000 tickets, and greppable)."""
+    if not as_json:
+        print(text)
+    elif isinstance(data, list):
+        print("[" + ",\n ".join(json.dumps(item, ensure_ascii=False, default=str) for item in data) + "]")
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
