@@ -10,7 +10,7 @@ import mailbox
 import sys
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction, print_result
+from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
 from config.settings import SettingsError, load_settings
 
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("replay", help="retry one quarantined mail")
-    p.add_argument("id", type=int, help="the id shown by `eocic-desk quarantine`")
+    p.add_argument("id", type=row_id, help="the id shown by `eocic-desk quarantine`")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("db", help="database maintenance")

@@ -18,7 +18,7 @@ REF_RE = re.compile(r"\[?\b(EOCIC-\d{5,})\b\]?", re.I)
 
 class TicketNotFound(LookupError):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"there is no ticket {ref!r}; references look like {REF_PREFIX}00042")
+        super().__init__(f"there is no ticket {ref[:40]!r}; references look like {REF_PREFIX}00042")
         self.ref = ref
 
 
@@ -28,9 +28,9 @@ def ref_for(ticket_id: int) -> str:
 
 def normalise_ref(text: str) -> str:
     """'eocic-42', '42' and '[EOCIC-00042]' all name ticket EOCIC-00042."""
-    text = text.strip().strip("[]").upper()
+    text = text.strip().strip("[]").upper()[:64]
     number = text.removeprefix(REF_PREFIX)
-    return ref_for(int(number)) if number.isdigit() else text
+    return ref_for(int(number)) if number.isdigit() and len(number) <= 18 else text
 
 
 def refs_in(subject: str) -> list[str]:
