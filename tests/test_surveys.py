@@ -39,6 +39,7 @@ from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
 from tests.servers import free_port, smtp_env
+from tests.slack_rules import message_errors, view_errors
 
 
 BRU = ZoneInfo("Europe/Brussels")
@@ -380,6 +381,7 @@ async def test_slack_survey_commands(desk):
     staff = Caller(user_id=STAFF)
     reply = await dispatch(desk.deps, staff, "survey new")
     assert reply.modal["callback_id"] == "survey_new" and len(reply.modal["blocks"]) == 9
+    assert view_errors(reply.modal, "views.open") == []  # Slack would open it
     from handlers.survey_commands import create_from_modal
 
     year = utcnow().year + 1
@@ -743,6 +745,7 @@ async def test_daily_status_and_closing_summary_go_to_the_slack_queue(tmp_path, 
         async with desk.db.transaction() as session:
             blocks = await confirm_blocks(session, "o.blaha@track-escp.example")  # a "we have submitted it" mail
             assert blocks[0]["elements"][0]["value"] == f"{campaign.id}:TRACK"
+            assert message_errors(blocks) == []  # Slack accepts them on the card
             assert await confirm_blocks(session, "stranger@elsewhere.example") == []
         reply = await confirm_done(desk.deps, Caller(user_id=STAFF), blocks[0]["elements"][0]["value"])
         assert reply.data == {"first": True}
