@@ -40,7 +40,7 @@ async def cmd_ingest(settings, args) -> int:
     from handlers.intake import Source, ingest
 
     counts: dict[str, int] = {}
-    async with opened_desk(settings) as desk:
+    async with opened_desk(settings, mail_pool=True) as desk:
         for label, raw in _mail_sources(args.paths):
             result = await ingest(raw, desk.deps, Source(label))
             counts[result.kind] = counts.get(result.kind, 0) + 1
@@ -101,12 +101,13 @@ async def cmd_quarantine(settings, args) -> int:
 
 
 async def cmd_replay(settings, args) -> int:
+    from handlers.context import Isolated
     from handlers.intake import replay
 
-    async with opened_desk(settings) as desk:
+    async with opened_desk(settings, mail_pool=True) as desk:
         try:
             result = await replay(args.id, desk.deps)
-        except (LookupError, ValueError) as exc:  # not in quarantine; still unparseable
+        except (LookupError, ValueError, Isolated) as exc:  # not in quarantine; still unparseable or over a limit
             return fail(str(exc))
     print(f"message {args.id}: {result.kind} {result.ticket_ref or ''}".strip())
     return 0
