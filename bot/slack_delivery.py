@@ -83,9 +83,11 @@ class SlackDelivery:
             if notice is None:
                 continue
             try:
-                await self._deliver(notice)
+                requeued = await self._deliver(notice)
                 done += 1
                 self._told.clear()  # Slack answers again: a new refusal deserves a new line
+                if requeued:
+                    break
             except CardMissing as exc:
                 if exc.held:
                     await self._hold(notice, CARD_HELD, "waiting for the ticket's card, which is held", quiet=True)
@@ -109,17 +111,20 @@ class SlackDelivery:
                 return None
             return await session.get(SlackNotice, notice_id)
 
-    async def _deliver(self, notice: SlackNotice) -> None:
+    async def _deliver(self, notice: SlackNotice) -> bool:
+        """Deliver one notice; True when older notices came back to the queue (start a new pass, in order)."""
         if notice.kind is NoticeKind.card:
-            await self._card(notice)
-        elif notice.kind is NoticeKind.thread:
+            return await self._card(notice)
+        if notice.kind is NoticeKind.thread:
             await self._thread(notice)
         else:
             text, blocks = slack_blocks.digest(notice.payload)
             await self._post_blocks(notice, notice.channel, text, blocks, text)
             await self._done(notice)
+        return False
 
-    async def _card(self, notice: SlackNotice) -> None:
+    async def _card(self, notice: SlackNotice) -> bool:
+        """Post or update the card; True if thread messages that waited for it were re-queued."""
         async with self.db.session() as session:
             ticket = await session.get(Ticket, notice.ticket_id)
             card = (await session.exec(select(SlackCard).where(SlackCard.ticket_id == notice.ticket_id))).first()
@@ -147,7 +152,14 @@ class SlackDelivery:
                        SlackNotice.state.in_((NoticeState.pending, NoticeState.held)))
                 .values(state=NoticeState.sent, sent_at=utcnow())
             )
+            requeued = await session.exec(  # thread messages held for want of this card can go now
+                update(SlackNotice)
+                .where(SlackNotice.ticket_id == notice.ticket_id, SlackNotice.state == NoticeState.held,
+                       SlackNotice.error_code == CARD_HELD)
+                .values(state=NoticeState.pending, next_attempt_at=utcnow())
+            )
         await self._done(notice)
+        return requeued.rowcount > 0
 
     async def _post_blocks(self, notice: SlackNotice, channel: str, text: str, blocks: list[dict], plain: str):
         """Post blocks; if Slack refuses them, post `plain` text instead so that the notice is still seen."""

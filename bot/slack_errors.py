@@ -50,7 +50,7 @@ def what_to_do(exc: BaseException, channel: str) -> str:
     """One line for the log and /healthz: what went wrong and how to fix it."""
     error = code(exc)
     if error == "not_in_channel":
-        return f"Slack: the bot is not a member of channel {channel}: invite the bot to <#{channel}> (/invite @eocic-desk), {REDRIVE}"
+        return f"Slack: the bot is not a member of channel {channel}: invite the bot to the channel {channel} (in it: /invite @eocic-desk), {REDRIVE}"
     if error in ("channel_not_found", "is_archived"):
         return (f"Slack: channel {channel} {'is archived' if error == 'is_archived' else 'does not exist or the bot cannot see it'}: "
                 f"set EOCIC_SLACK_TRIAGE_CHANNEL to the id (C…) of a channel the bot is in and restart the desk")

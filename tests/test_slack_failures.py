@@ -20,7 +20,7 @@ from tests.desk import run_cli, running_desk, wait_until
 from tests.test_slack import ADA, BEN, DESK, FIRST_TS, SECRET, TRIAGE, desk, mail, slack_api  # noqa: F401
 
 HINTS = {  # the error → what the log line tells the operator to do
-    "not_in_channel": f"invite the bot to <#{TRIAGE}>",
+    "not_in_channel": f"invite the bot to the channel {TRIAGE}",
     "channel_not_found": "set EOCIC_SLACK_TRIAGE_CHANNEL",
     "token_revoked": "reinstall the app: token revoked",
     "invalid_auth": "SLACK_BOT_TOKEN is not valid",
@@ -201,3 +201,19 @@ async def test_a_restart_with_a_new_token_or_channel_delivers_what_was_held(desk
 
 async def _held_for(db, error: str) -> bool:
     return [n.error_code for n in await _held(db)] == [error]
+
+
+async def test_once_the_bot_is_invited_the_next_card_brings_its_held_thread_messages(desk):
+    desk.api.leave(TRIAGE)  # someone removed the bot from the channel
+    desk.api.expect("not_in_channel")
+    await ingest(mail(), desk.desk.deps, Source("test"))
+    assert await wait_until(lambda: _held(desk.db))
+    async with desk.db.session() as session:
+        ref = (await session.exec(select(Ticket.ref))).one()
+    await desk.slack.command(f'note {ref} "first note"')
+    assert await wait_until(lambda: _thread_held(desk.db))
+    desk.api.join(TRIAGE)  # /invite @eocic-desk
+    await desk.slack.command(f'note {ref} "second note"')
+    thread = await desk.api.wait_for("chat.postMessage", 2, thread_ts=FIRST_TS)
+    assert ["first note" in thread[0].args["text"], "second note" in thread[1].args["text"]] == [True, True]
+    assert await wait_until(lambda: _all_sent(desk.db))
