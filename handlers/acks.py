@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.loops import never_answer
-from handlers.outgoing import compose, queue_mail
+from handlers.outgoing import BadAddress, compose, envelope_address, queue_mail
 from handlers.parsing import ParsedMail
 from handlers.tickets import audit
 from models.base import utcnow
@@ -21,7 +21,11 @@ RESPONSE_DAYS = 2
 
 
 async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> OutboxMail | None:
-    recipient = mail.reply_to or mail.from_addr
+    recipient = _reply_address(mail)
+    if recipient is None:
+        await audit(session, "desk", "ack.skipped", ticket, why="no valid address",
+                    to=(mail.reply_to or mail.from_addr)[:320])
+        return None
     if never_answer(recipient, settings.desk_address):
         await audit(session, "desk", "ack.skipped", ticket, why="machine or own address", to=recipient)
         return None
@@ -39,9 +43,19 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, s
     return await queue_mail(session, msg, key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
 
 
+def _reply_address(mail: ParsedMail) -> str | None:
+    """Reply-To, else From, if it is one valid address (a header that decodes to a list is not)."""
+    for candidate in (mail.reply_to, mail.from_addr):
+        try:
+            return envelope_address(candidate or "")
+        except BadAddress:
+            continue
+    return None
+
+
 async def _acks_last_hour(session: AsyncSession, recipient: str) -> int:
     since = utcnow() - timedelta(hours=1)
     query = select(func.count(OutboxMail.id)).where(
-        OutboxMail.kind == "ack", OutboxMail.recipient == recipient, OutboxMail.created_at >= since
+        OutboxMail.kind == "ack", OutboxMail.recipient == recipient.lower(), OutboxMail.created_at >= since
     )
     return (await session.exec(query)).one()
