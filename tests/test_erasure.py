@@ -11,16 +11,18 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import sqlite3
-from pathlib import Path
-
+import pytest
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import select
 
+from bot.runtime import open_desk
+from config.settings import load_settings
 from handlers import persons
 from handlers.intake import Source, ingest
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from models.slack import NoticeKind, SlackNotice
+from models.db import sync_url
 from models.tickets import Attachment, Message, MessageState
 from tests.test_lists import Verdict, deliver, desk  # noqa: F401  (desk is a fixture)
 
@@ -78,6 +80,24 @@ async def _plant(desk) -> None:
 
 
 async def test_export_lists_every_place_and_erasure_leaves_nothing(desk, smtp_sink):
+    await _export_and_erase(desk, smtp_sink)
+    leaks = [(path.name, what) for path in desk.settings.data_dir.rglob("*") if path.is_file()
+             for what, needle in SPELLINGS.items() if needle.lower() in path.read_bytes().lower()]
+    assert leaks == []
+
+
+@pytest.mark.postgres
+async def test_erasure_on_postgresql(postgres_db_url, tmp_path, smtp_sink):
+    settings = load_settings(data_dir=tmp_path / "data", database_url=postgres_db_url, secret_key="test-secret",
+                             smtp_host=smtp_sink.host, smtp_port=smtp_sink.port, smtp_security="none", http_port=0)
+    desk = await open_desk(settings)
+    try:
+        await _export_and_erase(desk, smtp_sink)
+    finally:
+        await desk.db.dispose()
+
+
+async def _export_and_erase(desk, smtp_sink) -> None:
     await _plant(desk)
     async with desk.db.session() as session:
         exported = await persons.export(session, ADDRESS)
@@ -109,23 +129,23 @@ async def test_export_lists_every_place_and_erasure_leaves_nothing(desk, smtp_si
         erased = [c.email for c in await session.exec(select(Contact).where(Contact.erased_at.is_not(None)))]
         assert len(erased) == 2 and done["pseudonym"] in erased and all(e.endswith("@erased.invalid") for e in erased)
 
-    db_file = Path(desk.settings.db_url.removeprefix("sqlite:///"))
-    assert _decoded_leaks(db_file) == []
-    leaks = [(path.name, what) for path in desk.settings.data_dir.rglob("*") if path.is_file()
-             for what, needle in SPELLINGS.items() if needle.lower() in path.read_bytes().lower()]
-    assert leaks == []
+    assert _decoded_leaks(desk.settings.db_url) == []
 
 
-def _decoded_leaks(db_file: Path) -> list[tuple[str, str, int]]:
+def _decoded_leaks(url: str) -> list[tuple[str, str]]:
     """Every cell of every table, bytes decoded as a mail client would (MIME, RFC 2047, UTF-16)."""
     leaks = []
-    with sqlite3.connect(db_file) as conn:
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-            for row in conn.execute(f'SELECT rowid, * FROM "{table}"'):
-                for index, value in enumerate(row[1:]):
-                    texts = _decodings(value) if isinstance(value, bytes) else [str(value)]
-                    if any(n in t.lower() for t in texts for n in (ADDRESS, NAME.lower(), "g. rossi")):
-                        leaks.append((table, index, row[0]))
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            for table in inspect(conn).get_table_names():
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                    for column, value in row._mapping.items():
+                        texts = _decodings(bytes(value)) if isinstance(value, (bytes, memoryview)) else [str(value)]
+                        if any(n in t.lower() for t in texts for n in (ADDRESS, NAME.lower(), "g. rossi")):
+                            leaks.append((table, column))
+    finally:
+        engine.dispose()
     return leaks
 
 
