@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
 
 from sqlmodel import func, select
@@ -9,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.loops import never_answer
-from handlers.outgoing import BadAddress, compose, envelope_address, queue_mail
+from handlers.outgoing import compose, envelope_address, queue_mail
 from handlers.parsing import ParsedMail
 from handlers.tickets import audit
 from models.base import utcnow
@@ -44,11 +45,20 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, s
 
 
 def _reply_address(mail: ParsedMail) -> str | None:
-    """Reply-To, else From, if it is one valid address (a header that decodes to a list is not)."""
-    for candidate in (mail.reply_to, mail.from_addr):
+    """Reply-To, else From, when that header holds exactly one mailbox with a valid address.
+
+    Read from the parsed header, never from its decoded text: an encoded-word is a display name
+    or nothing, so `=?utf-8?b?…?=` decoding to `eve@victim.example` (or to a list) is no address.
+    """
+    for name in ("reply-to", "from"):
+        value = mail.header(name)
+        if not value:
+            continue
         try:
-            return envelope_address(candidate or "")
-        except BadAddress:
+            mailboxes = email.policy.default.header_factory(name, value).addresses
+            if len(mailboxes) == 1:
+                return envelope_address(mailboxes[0].addr_spec)
+        except Exception:  # BadAddress, or a header the parser cannot take: no mail to it
             continue
     return None
 

@@ -27,6 +27,7 @@ from tests.test_lists import Verdict
 
 VICTIMS = [f"v{i}@victim.example" for i in range(100)]
 ENCODED_LIST = "=?utf-8?b?" + base64.b64encode(", ".join(["a@x", *VICTIMS]).encode()).decode() + "?="
+ENCODED_VICTIM = "=?utf-8?b?" + base64.b64encode(VICTIMS[0].encode()).decode() + "?="
 
 
 @pytest.fixture(params=[True, False], ids=["smtputf8", "no-smtputf8"])
@@ -81,11 +82,12 @@ def all_recipients(sink) -> list[str]:
 async def test_an_encoded_word_that_decodes_to_a_list_gets_no_mail_to_anyone(desk, sink):
     await mail_in(desk, ENCODED_LIST, reply_to=ENCODED_LIST)
     await mail_in(desk, f"Eve <{ENCODED_LIST}>")
+    await mail_in(desk, ENCODED_VICTIM)  # one encoded-word is a display name, never an address
     await mail_in(desk, "Bob <bob@sender.example>", reply_to=ENCODED_LIST)  # a bad Reply-To: back to From
     await OutboxSender(desk.db, desk.settings).send_due()
     assert all_recipients(sink) == ["bob@sender.example"]
     assert [m.rcpt_to for m in await outbox(desk)] == [["bob@sender.example"]]
-    assert [d["why"] for d in await skipped_acks(desk)] == ["no valid address", "no valid address"]
+    assert [d["why"] for d in await skipped_acks(desk)] == ["no valid address"] * 3
 
 
 async def test_the_ack_cap_counts_the_address_that_receives_the_mail(desk, sink):
