@@ -2,13 +2,11 @@
 
 Run with a fresh profile each time and with everything that phones home switched off, so it
 works on a machine without network access and never leaves a browser behind (a timeout kills it).
-EOCIC_CHROMIUM names another binary.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,10 +22,9 @@ class ChromiumError(RuntimeError):
 
 
 def binary() -> str:
-    name = os.environ.get("EOCIC_CHROMIUM") or "chromium"
-    found = shutil.which(name)
+    found = shutil.which("chromium")
     if not found:
-        raise ChromiumError(f"{name} is not installed: install Debian's `chromium` package (or set EOCIC_CHROMIUM)")
+        raise ChromiumError("chromium is not installed: install Debian's `chromium` package")
     return found
 
 

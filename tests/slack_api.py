@@ -4,6 +4,10 @@ Point the desk at it with EOCIC_SLACK_API_URL=`api.url`. Message text and blocks
 as sent. `fail_next(method, status=429, retry_after=1)` answers the next call of `method`
 with an error once. `response_url(name)` gives a URL for slash-command/interactivity
 `response_url`s whose posts are recorded as method "response".
+File uploads are checked as Slack does: `filename` and `length` are required, the upload must
+bring exactly `length` bytes, only uploaded files can be completed (once), and they can only be
+shared into a channel (C…/G…) or a direct message opened with conversations.open (a user id is
+refused). Completed files are kept in `files` (file id → name, bytes, channel, title).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class FakeSlackApi:
         self._failures: dict[str, list[tuple[int, float | None, str]]] = {}
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self.files: dict[str, dict] = {}  # file id -> {"filename", "length", "content", "channel", …}
+        self.dms: dict[str, str] = {}  # direct message channel id -> user id
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -114,8 +120,32 @@ class FakeSlackApi:
             await self._record(Call(method, args, status=status))
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
-        await self._record(Call(method, args))
+        error = self._refusal(method, args)
+        await self._record(Call(method, args, status=200 if error is None else 400))
+        if error is not None:
+            return web.json_response({"ok": False, "error": error})
         return web.json_response({"ok": True, **self._answer(method, args)})
+
+    def _refusal(self, method: str, args: dict) -> str | None:
+        """The error Slack answers for arguments it rejects (ok: false, HTTP 200), else None."""
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length", "")).isdigit() or int(args["length"]) < 1:
+                return "invalid_arguments"
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            if not isinstance(files, list) or not files:
+                return "invalid_arguments"
+            for f in files:
+                known = self.files.get(f.get("id", ""))
+                if known is None or known.get("content") is None or known.get("channel") is not None:
+                    return "file_not_found"
+            channel = args.get("channel_id")
+            if channel is not None and not (channel[:1] in ("C", "G") or channel in self.dms):
+                return "channel_not_found"
+        if method == "conversations.open" and not args.get("users") and not args.get("channel"):
+            return "users_list_not_supplied"
+        return None
 
     def _answer(self, method: str, args: dict) -> dict:
         if method == "auth.test":
@@ -138,9 +168,19 @@ class FakeSlackApi:
             return {"users": self.usergroups.get(args.get("usergroup", ""), [])}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
+            self.files[file_id] = {"filename": args["filename"], "length": int(args["length"]), "content": None, "channel": None}
             return {"upload_url": f"http://{self.host}:{self.port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in json.loads(args.get("files", "[]"))]}
+            files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+            for f in files:
+                self.files[f["id"]].update(channel=args.get("channel_id") or "", title=f.get("title", ""),
+                                           initial_comment=args.get("initial_comment"))
+            return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+        if method == "conversations.open":
+            user = args.get("users", "").split(",")[0]
+            channel = "D" + user[1:]
+            self.dms[channel] = user
+            return {"channel": {"id": channel}}
         return {}
 
     async def _response(self, request: web.Request) -> web.Response:
@@ -150,5 +190,11 @@ class FakeSlackApi:
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
-        await self._record(Call("upload", {"file_id": request.match_info["file_id"], "size": len(await request.read())}))
+        file_id, content = request.match_info["file_id"], await request.read()
+        known = self.files.get(file_id)
+        ok = known is not None and known["content"] is None and len(content) == known["length"]
+        await self._record(Call("upload", {"file_id": file_id, "size": len(content)}, status=200 if ok else 400))
+        if not ok:
+            return web.Response(status=400 if known else 404, text="upload refused")
+        known["content"] = content
         return web.Response(text="OK - uploaded")

@@ -187,3 +187,67 @@ def test_cli_writes_each_format(desk, tmp_path):
     bad_date = subprocess.run([sys.executable, "-m", "bot.cli", "report", "services", "--from", "2026-02-30", "--to", "2026-03-01"],
                               env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
+
+
+# --- Slack: /eocic report, the monthly job, and the stand-in refusing what Slack refuses -------------
+
+from slack_sdk.errors import SlackApiError  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+
+from bot.report_jobs import monthly_service_report  # noqa: E402
+from tests.test_slack import ADA, TRIAGE, desk as slack_desk, slack_api  # noqa: E402,F401
+
+
+async def test_report_command_uploads_privately_or_to_the_triage_channel(slack_desk):
+    async with slack_desk.db.transaction() as session:
+        await add_tickets(session)
+    api = slack_desk.api
+    await slack_desk.slack.command("report 2026-q1")
+    (done,) = await api.wait_for("files.completeUploadExternal")
+    assert api.of("conversations.open")[0].args["users"] == ADA and done.args["channel_id"] == "D0ADA"
+    (sent,) = [f for f in api.files.values() if f["channel"] == "D0ADA"]
+    assert sent["filename"] == "eocic-service-report-2026-01-01-2026-03-31.html"
+    assert sent["content"].startswith(b"<!DOCTYPE html>") and "ADPACK²".encode() in sent["content"]
+    (answer,) = await api.wait_for("response")
+    assert "9 requests (6 new, 3 follow-up)" in answer.args["text"] and answer.args["response_type"] == "ephemeral"
+
+    await slack_desk.slack.command("report 2026-01-01..2026-03-31 csv channel")
+    await api.wait_for("files.completeUploadExternal", n=2)
+    (shared,) = [f for f in api.files.values() if f["channel"] == TRIAGE]
+    assert shared["content"].decode("utf-8-sig").startswith("section,key,detail,value")
+
+    await slack_desk.slack.command("report 2026-13")
+    answers = await api.wait_for("response", n=3)
+    assert "cannot read the period" in answers[-1].args["text"] and "Usage: `/eocic report" in answers[-1].args["text"]
+    assert len(api.files) == 2
+
+
+async def test_monthly_report_goes_to_the_triage_channel_once(slack_desk):
+    async with slack_desk.db.transaction() as session:
+        await add_tickets(session)
+    assert await monthly_service_report(date(2026, 4, 4)) is False  # a Saturday: not a working morning
+    assert await monthly_service_report(date(2026, 4, 1)) is True
+    assert await monthly_service_report(date(2026, 4, 2)) is False  # March is posted already
+    (posted,) = slack_desk.api.files.values()
+    assert posted["channel"] == TRIAGE and posted["filename"].endswith("2026-03-01-2026-03-31.html")
+    assert "4 requests" in posted["initial_comment"]
+
+
+async def test_the_slack_stand_in_refuses_bad_uploads(slack_api):
+    client = AsyncWebClient(token="xoxb-test", base_url=slack_api.url)
+    for kwargs, error in (({"length": 10}, "invalid_arguments"), ({"filename": "r.html"}, "invalid_arguments")):
+        with pytest.raises(SlackApiError) as refused:
+            await client.api_call("files.getUploadURLExternal", params=kwargs)
+        assert refused.value.response["error"] == error
+    ticket = await client.files_getUploadURLExternal(filename="r.html", length=10)
+    with pytest.raises(SlackApiError) as refused:  # announced but never uploaded
+        await client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}], channel_id=TRIAGE)
+    assert refused.value.response["error"] == "file_not_found"
+    with pytest.raises(SlackApiError) as refused:  # a user id is not a channel: open the DM first
+        await client.files_upload_v2(channel=ADA, filename="r.html", content=b"0123456789")
+    assert refused.value.response["error"] == "channel_not_found"
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:  # fewer bytes than announced
+        async with http.post(ticket["upload_url"], data=b"short") as r:
+            assert r.status == 400
