@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack_blocks
+from bot import slack_blocks, slack_files
 from bot.scheduler import current_desk, schedule
 from bot.slack_delivery import SlackDelivery
 from handlers import slack_notify, staff_actions, survey_commands, ticket_queries
@@ -150,8 +150,7 @@ class SlackEdge:
             return
         blocks = reply.blocks or slack_blocks.command_blocks(reply.text, reply.data)
         await respond(text=reply.text[:3000], blocks=blocks, response_type="in_channel" if reply.public else "ephemeral")
-        for filename, content in reply.files:
-            await self.client.files_upload_v2(channel=caller.channel_id, filename=filename, content=content)
+        await slack_files.upload(self.client, reply.files_to or caller.channel_id, reply.files)
 
     # --- buttons -----------------------------------------------------------------------
 

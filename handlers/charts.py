@@ -74,7 +74,8 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
     colours = list(colours or SERIES)
     rows = len(labels)
     with _lock, rc_context(STYLE):
-        fig = Figure(figsize=(8, max(1.6, 0.9 + rows * (0.32 if stacked or len(names) == 1 else 0.22 * len(names)))))
+        fig = Figure(figsize=(8, max(1.8, 1.1 + rows * (0.32 if stacked or len(names) == 1 else 0.22 * len(names)))),
+                     layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         positions = list(range(rows))[::-1]
@@ -107,14 +108,14 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
         if xlabel:
             ax.set_xlabel(xlabel)
         if len(names) > 1:
-            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=min(len(names), 4), fontsize=8)
+            fig.legend(loc="outside lower center", ncols=min(len(names), 4), fontsize=8)
         return _png(fig)
 
 
 def vbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str = "") -> bytes:
     """Vertical stacked bars, one column per label (months, say), one colour per series."""
     with _lock, rc_context(STYLE | {"axes.grid.axis": "y"}):
-        fig = Figure(figsize=(max(5.0, 1.2 + 0.55 * len(labels)), 3.6))
+        fig = Figure(figsize=(8, 3.6 + 0.2 * len(series)), layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         bottom = [0.0] * len(labels)
@@ -131,12 +132,11 @@ def vbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
         if ylabel:
             ax.set_ylabel(ylabel)
         if len(series) > 1:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+            fig.legend(loc="outside lower center", ncols=1 if len(series) > 3 else len(series), fontsize=8)
         return _png(fig)
 
 
 def _png(fig: Figure) -> bytes:
-    fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()

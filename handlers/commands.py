@@ -39,6 +39,7 @@ class Reply:
     modal: dict | None = None  # a view to open with the caller's trigger_id
     data: Any = None  # structured result, for tests and other edges
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content) to upload
+    files_to: str | None = None  # where the files go: a channel id, a user id (privately), None: where asked
 
 
 Handler = Callable[[Deps, Caller, list[str]], Awaitable[Reply]]
@@ -54,7 +55,8 @@ class Subcommand:
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 # The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
-SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands")
+SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands",
+                      "handlers.report_commands")
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:

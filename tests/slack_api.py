@@ -14,8 +14,9 @@ Point the desk at it with EOCIC_SLACK_API_URL=`api.url`. It records every call (
   `exchanged_trigger_id`, `expired_trigger_id`;
 * messages are known: `chat.update` of an unknown or deleted (`delete_message`) one answers
   `message_not_found`;
-* files only through `files.getUploadURLExternal`, an upload, and `files.completeUploadExternal`
-  (`files.upload` answers `method_deprecated`); an unknown method `unknown_method`;
+* files only through `files.getUploadURLExternal`, an upload of exactly `length` bytes, and
+  `files.completeUploadExternal`, once per file (`files.upload` answers `method_deprecated`); an
+  unknown method `unknown_method`;
 * `response_url`s come from `response_url(name)` and take at most 5 posts.
 
 `fail_next(method, error)` makes the next call of `method` fail with Slack's shape for `error`:
@@ -431,7 +432,7 @@ class FakeSlackApi:
         done = []
         for entry in files:
             held = self.files.get(entry.get("id")) if isinstance(entry, dict) else None
-            if held is None or held["content"] is None:
+            if held is None or held["content"] is None or held.get("shared"):  # unknown, not uploaded, or done already
                 raise SlackError("file_not_found")
             held.update(title=entry.get("title") or held["filename"], channel=channel, shared=True)
             done.append({"id": held["id"], "title": held["title"], "name": held["filename"]})
@@ -467,6 +468,9 @@ class FakeSlackApi:
         if held is None:
             await self._record(Call("upload", {"file_id": file_id}, status=404, error="file_not_found"))
             return web.Response(status=404, text="file_not_found")
+        if len(body) != held["length"]:  # Slack keeps only what `length` announced; the file is then broken
+            await self._record(Call("upload", {"file_id": file_id, "size": len(body)}, status=400, error="length_mismatch"))
+            return web.Response(status=400, text="length_mismatch")
         held["content"] = body
         await self._record(Call("upload", {"file_id": file_id, "size": len(body)}))
         return web.Response(text=f"OK - {len(body)}")

@@ -1,0 +1,175 @@
+"""The partnerships' progress report: the questionnaires of Annexes A and B as data, their answers
+read from a survey export (CSV, LimeSurvey's column codes), and the report's figures.
+
+Columns: `name` (the partnership, any spelling the registry knows), `strand`, and per question its
+code: `QUESTION[OPTION]` = `Y` when ticked, `QUESTION[OPTION][comment]` the text beside it,
+`QUESTION[other]` the "Other:" text; single, yes/no, number and text questions are one column
+each. LimeSurvey's own columns (id, submitdate, token, …) are known; any other column is reported
+as unmapped. A row that cannot be read is reported with its line and skipped; the others are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "config" / "questionnaires"
+TYPES = {"single", "multiple", "yesno", "number", "text"}
+META = {"id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp", "refurl", "ipaddr"}
+_COLUMN = re.compile(r"^(?P<q>[a-z0-9-]+)(?:\[(?P<o>[A-Za-z0-9-]+)\](?:\[(?P<c>comment)\])?)?$")
+YES, NO = {"y", "yes", "1", "true"}, {"n", "no", "0", "false", ""}
+
+
+@lru_cache(maxsize=None)
+def questionnaire(survey: str) -> dict:
+    """The questionnaire `ESCP-4i` or `ESCP-S3`, checked: unique codes, known types, options where needed."""
+    path = QUESTIONNAIRES / f"{survey.lower()}.yaml"
+    if not path.exists():
+        raise LookupError(f"no questionnaire {survey!r}: use ESCP-4i or ESCP-S3")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    codes = [q["code"] for q in data["questions"]]
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"{path.name}: question codes repeat")
+    for q in data["questions"]:
+        if q["type"] not in TYPES:
+            raise ValueError(f"{path.name}: question {q['code']} has an unknown type {q['type']!r}")
+        if q["type"] in ("single", "multiple") and not q.get("options"):
+            raise ValueError(f"{path.name}: question {q['code']} needs options")
+    return data
+
+
+@dataclass
+class Response:
+    partnership: str
+    strand: str | None
+    answers: dict = field(default_factory=dict)  # code -> value; multiple: {option: comment or ""}, "other": text
+    key: str = ""  # the export's response id (or the partnership): what makes an import idempotent
+
+
+@dataclass
+class Imported:
+    responses: list[Response]
+    unmapped: list[str]
+    problems: list[str]  # "line N: why"
+
+
+def read_csv(survey: str, text: str, resolve) -> Imported:
+    """Answers of a CSV export; `resolve(name)` gives the registry's acronym or None."""
+    form = questionnaire(survey)
+    questions = {q["code"]: q for q in form["questions"]}
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = reader.fieldnames or []
+    unmapped = [c for c in columns if c not in META and not _maps(c, questions)]
+    responses, problems, seen = [], [], set()
+    for line, row in enumerate(reader, start=2):
+        try:
+            response = _response(row, form, questions, resolve)
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if response.partnership in seen:
+            problems.append(f"line {line}: a second answer for {response.partnership} (the first one is kept)")
+            continue
+        seen.add(response.partnership)
+        response.key = (row.get("id") or "").strip() or response.partnership
+        responses.append(response)
+    return Imported(responses, unmapped, problems)
+
+
+def _maps(column: str, questions: dict) -> bool:
+    m = _COLUMN.match(column)
+    if not m or m["q"] not in questions:
+        return False
+    q = questions[m["q"]]
+    if m["o"] is None:
+        return q["type"] != "multiple"
+    if q["type"] != "multiple":
+        return False
+    return m["o"] == "other" and q.get("other") or m["o"] in _option_codes(q) or q["options"] == "registry"
+
+
+def _option_codes(q: dict) -> list[str]:
+    return [o["code"] for o in q["options"]] if isinstance(q["options"], list) else []
+
+
+def _response(row: dict, form: dict, questions: dict, resolve) -> Response:
+    name = (row.get(form["partnership_question"]) or "").strip()
+    acronym = resolve(name) if name else None
+    if acronym is None:
+        raise ValueError(f"the partnership {name[:60]!r} is not in the registry" if name else "no partnership named")
+    strand = None
+    if form.get("strand_question"):
+        strand = (row.get(form["strand_question"]) or "").strip().lower() or None
+        if strand not in _option_codes(questions[form["strand_question"]]) + [None]:
+            raise ValueError(f"unknown strand {strand[:20]!r}")
+    answers: dict = {}
+    for column, value in row.items():
+        m = _COLUMN.match(column or "")
+        value = (value or "").strip()
+        if not m or m["q"] not in questions or column in META:
+            continue
+        q = questions[m["q"]]
+        if q["type"] == "multiple" and m["o"]:
+            ticked = answers.setdefault(q["code"], {})
+            if m["o"] == "other":
+                if value:
+                    ticked["other"] = value
+            elif m["c"]:
+                if value:
+                    ticked.setdefault(m["o"], "")
+                    ticked[m["o"]] = value
+            elif value.lower() in YES:
+                ticked.setdefault(m["o"], "")
+            elif value.lower() not in NO:
+                raise ValueError(f"{column} is {value[:20]!r}: write Y or leave it empty")
+        elif q["type"] == "yesno" and value:
+            if value.lower() not in YES | NO:
+                raise ValueError(f"{column} is {value[:20]!r}: write Y or N")
+            answers[q["code"]] = value.lower() in YES
+        elif q["type"] == "number" and value:
+            if not value.isdigit():
+                raise ValueError(f"{column} is {value[:20]!r}: only a whole number is allowed")
+            answers[q["code"]] = int(value)
+        elif value and q["type"] in ("single", "text"):
+            answers[q["code"]] = value
+    return Response(acronym, strand, answers)
+
+
+def progress_figures(survey: str, responses: list[Response], invited: dict[str, int]) -> dict:
+    """The report's figures: per multiple-answer question with a figure, partnerships per option and
+    group (strand-1 / strand-2 for ESCP-4i, all for ESCP-S3), with the comments grouped under each
+    option; answers and response rate per group (`invited`: group -> partnerships asked)."""
+    form = questionnaire(survey)
+    group_of = (lambda r: r.strand or "strand not given") if form.get("strand_question") else (lambda r: survey)
+    groups = sorted({group_of(r) for r in responses} | set(invited))
+    answered = {g: sum(1 for r in responses if group_of(r) == g) for g in groups}
+    figures = []
+    for q in form["questions"]:
+        if q["type"] != "multiple" or "figure" not in q:
+            continue
+        options = []
+        for option in q["options"] + ([{"code": "other", "label": "Other"}] if q.get("other") else []):
+            ticked = [r for r in responses if option["code"] in r.answers.get(q["code"], {})]
+            options.append({
+                "code": option["code"], "label": option["label"],
+                "partnerships": {g: sum(1 for r in ticked if group_of(r) == g) for g in groups},
+                "comments": [{"partnership": r.partnership, "text": r.answers[q["code"]][option["code"]]}
+                             for r in ticked if r.answers[q["code"]][option["code"]]],
+            })
+        figures.append({"figure": q["figure"], "question": q["code"], "section": q["section"], "text": q["text"],
+                        "options": options})
+    return {
+        "survey": survey,
+        "answered": answered,
+        "response_rate": {g: round(100 * answered[g] / invited[g], 1) if invited.get(g) else None for g in groups},
+        "figures": figures,
+        "agreements": {r.partnership: r.answers.get("agreements-count") for r in sorted(responses, key=lambda r: r.partnership.casefold())},
+        "dialogue": {r.partnership: sorted(o for o in r.answers.get("dialogue-with", {}) if o != "other")
+                     for r in responses if r.answers.get("dialogue-with")},
+    }
