@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import slack_blocks
+from bot import slack_blocks, slack_files
 from bot.passes import run_passes
 from config.settings import Settings
-from handlers import survey_commands, ticket_queries
+from handlers import survey_answers, survey_commands, ticket_queries
 from models.base import utcnow
 from models.db import Database
 from models.slack import NoticeKind, NoticeState, SlackCard, SlackNotice
@@ -101,6 +101,14 @@ class SlackDelivery:
         else:
             text, blocks = slack_blocks.digest(notice.payload)
             await self._post(notice.channel, text=text, blocks=blocks)
+            if (notice.payload.get("report") or {}).get("progress"):  # a campaign's progress report beside its summary
+                try:
+                    async with self.db.session() as session:
+                        report = await survey_answers.progress_attachment(session, notice.payload["report"]["progress"])
+                except (LookupError, ValueError) as exc:  # the summary is out; a report that cannot be made is only logged
+                    log.error("progress report for notice %s not made: %s", notice.key, exc)
+                else:
+                    await slack_files.upload(self.client, notice.channel, [report])
             await self._done(notice)
 
     async def _card(self, notice: SlackNotice) -> None:

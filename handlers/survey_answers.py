@@ -108,3 +108,15 @@ def dialogue_matrix(dialogue: dict[str, list[str]]) -> dict:
     cells = {reporter: {partner: "both" if reporter in dialogue.get(partner, ()) else "one-sided" for partner in partners}
              for reporter, partners in dialogue.items()}
     return {"partnerships": names, "cells": cells}
+
+
+async def progress_attachment(session: AsyncSession, campaign_id: int) -> tuple[str, bytes]:
+    """(file name, HTML) of a campaign's progress report, for Slack."""
+    from handlers.report_files import progress_file  # draws charts: loaded when a report is made
+
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(f"no survey campaign {campaign_id}")
+    report = await progress_report(session, campaign)
+    name = "progress-report-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in campaign.name) + ".html"
+    return name, await progress_file(report, "html")

@@ -301,3 +301,34 @@ async def test_progress_html_shows_every_figure_in_chromium(desk, tmp_path):
     path.write_bytes(await progress_file(report, "html"))
     shown = await check_every_chart(path, tmp_path, expected=4)
     assert [c["alt"].split(":")[0] for c in shown] == ["Figure 4", "Figure 6", "Figure 10", "Figure 12"]
+
+
+# --- Slack: the report beside the closing summary, and /eocic report progress -----------------------
+
+from tests.test_slack import ADA, TRIAGE, desk as slack_desk, slack_api  # noqa: E402,F401
+
+
+async def test_closing_summary_comes_with_the_progress_report(slack_desk):
+    settings = slack_desk.desk.settings
+    async with slack_desk.db.transaction() as session:
+        for name, audience in (("ESCP-4i 2019", "ESCP-4i"), ("ESCP-S3 2019", "ESCP-S3")):
+            await create_campaign(session, settings, name=name, audience=audience, url_template="https://s.example/{token}",
+                                  opens_at=datetime(2019, 5, 13, 9, tzinfo=BRU), closes_at=datetime(2019, 6, 7, 17, tzinfo=BRU))
+    await stored(slack_desk, "ESCP-4i 2019", escp4i_rows())
+    api = slack_desk.api
+    await slack_desk.slack.command('survey close "ESCP-S3 2019"')  # no answers imported: the summary alone
+    await api.wait_for("chat.postMessage", channel=TRIAGE)
+    await slack_desk.slack.command('survey close "ESCP-4i 2019"')
+    (done,) = await api.wait_for("files.completeUploadExternal")
+    summaries = [c.args["text"] for c in api.of("chat.postMessage", channel=TRIAGE)]
+    assert [t.split(":")[0] for t in summaries] == ["Survey ESCP-S3 2019 is closed", "Survey ESCP-4i 2019 is closed"]
+    (report,) = api.files.values()
+    assert report["channel"] == TRIAGE and report["filename"] == "progress-report-ESCP-4i_2019.html"
+    assert b"Figure 12" in report["content"] and report["content"].count(b"data:image/png;base64,") == 4
+
+    await slack_desk.slack.command('report progress "ESCP-4i 2019"')
+    await api.wait_for("files.completeUploadExternal", n=2)
+    assert [f["channel"] for f in api.files.values()] == [TRIAGE, "D0ADA"]
+    await slack_desk.slack.command("report progress nope")
+    answers = await api.wait_for("response", n=4)
+    assert "no survey campaign" in answers[-1].args["text"] and "Usage: `/eocic report" in answers[-1].args["text"]
