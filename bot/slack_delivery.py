@@ -22,7 +22,7 @@ from sqlmodel import select
 from bot import slack_blocks, slack_files
 from bot.passes import run_passes
 from config.settings import Settings
-from handlers import survey_answers, survey_commands, ticket_queries
+from handlers import complementarities, survey_answers, survey_commands, ticket_queries
 from models.base import utcnow
 from models.db import Database
 from models.slack import NoticeKind, NoticeState, SlackCard, SlackNotice
@@ -122,6 +122,7 @@ class SlackDelivery:
             text, blocks = slack_blocks.ticket_card(await ticket_queries.card(session, self.settings, ticket))
             if ticket.intent == "survey":  # "we have submitted it": a button per campaign to confirm
                 blocks = blocks + await survey_commands.confirm_blocks(session, ticket.requester_email)
+            blocks = blocks + await complementarities.card_blocks(session, ticket)  # B3: whom to bring together
         if card is None:
             answer = await self._post(notice.channel, text=text, blocks=blocks)
             async with self.db.transaction() as session:

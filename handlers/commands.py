@@ -56,7 +56,7 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 # The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
 SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands",
-                      "handlers.report_commands")
+                      "handlers.report_commands", "handlers.complementarities")
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:

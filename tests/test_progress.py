@@ -328,7 +328,7 @@ async def test_closing_summary_comes_with_the_progress_report(slack_desk):
 
     await slack_desk.slack.command('report progress "ESCP-4i 2019"')
     await api.wait_for("files.completeUploadExternal", n=2)
-    assert [f["channel"] for f in api.files.values()] == [TRIAGE, "D0ADA"]
+    assert [f["channel"] for f in api.files.values()] == [TRIAGE, "D" + ADA[1:]]
     await slack_desk.slack.command("report progress nope")
     answers = await api.wait_for("response", n=4)
     assert "no survey campaign" in answers[-1].args["text"] and "Usage: `/eocic report" in answers[-1].args["text"]
