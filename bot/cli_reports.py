@@ -7,11 +7,12 @@ the figures; without either a short summary is printed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction
+from bot.cli_common import fail, in_transaction, print_result
 
 FORMATS = ("html", "pdf", "csv", "json")  # what --out accepts (handlers.report_files renders them)
 
@@ -24,6 +25,24 @@ def register(sub) -> None:
     s.add_argument("--to", dest="end", required=True, type=_date, help="last day, included")
     _outputs(s)
     s.set_defaults(func=cmd_services)
+    g = rsub.add_parser("progress", help="the partnerships' progress report from a campaign's imported answers")
+    g.add_argument("campaign", help="the campaign's name (or id)")
+    g.add_argument("--compare", metavar="CAMPAIGN", help="a second survey to show side by side")
+    _outputs(g)
+    g.set_defaults(func=cmd_progress)
+
+
+def register_import(ssub) -> None:
+    """`eocic-desk survey import NAME (--csv FILE | --limesurvey-json FILE | --limesurvey)`."""
+    i = ssub.add_parser("import", help="import a campaign's questionnaire answers (once each)")
+    i.add_argument("name")
+    source = i.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", type=Path, metavar="FILE", help="a CSV export headed by question codes")
+    source.add_argument("--limesurvey-json", type=Path, metavar="FILE", help="a LimeSurvey JSON export")
+    source.add_argument("--limesurvey", action="store_true",
+                        help="read them from LimeSurvey (export_responses; EOCIC_LIMESURVEY_* and the campaign's --limesurvey-id)")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_import)
 
 
 def _outputs(parser) -> None:
@@ -81,3 +100,66 @@ async def cmd_services(settings, args) -> int:
                f"working days, {fr['within_target']} of {fr['within_target'] + fr['missed_target']} within "
                f"{fr['target_days']}; {report['open_at_end']} open at the end")
     return await write_report(report, args.out, args.json, service_file, summary)
+
+
+async def cmd_progress(settings, args) -> int:
+    from handlers.report_files import progress_file
+    from handlers.survey_answers import progress_report
+    from handlers.surveys import get_campaign
+
+    async def work(session, desk):
+        campaign = await get_campaign(session, args.campaign)
+        compare = await get_campaign(session, args.compare) if args.compare else None
+        return await progress_report(session, campaign, compare)
+
+    code, report = await in_transaction(settings, work)
+    if code:
+        return code
+    lines = [f"{report['survey']} progress report: {', '.join(report['campaigns'])}"]
+    for survey in filter(None, (report["first"], report["second"])):
+        lines.append(f"{survey['campaign']}: " + ", ".join(f"{g} {n} answered" for g, n in survey["answered"].items()))
+    if args.out is not None and args.out.suffix.lower() == ".csv":
+        return fail("the progress report is written as .html, .pdf or .json")
+    return await write_report(report, args.out, args.json, progress_file, "\n".join(lines))
+
+
+async def cmd_import(settings, args) -> int:
+    from bot.limesurvey import LimeSurvey, LimeSurveyError
+    from handlers.progress_report import read_csv, read_json
+    from handlers.survey_answers import import_answers, resolver, survey_of
+    from handlers.surveys import get_campaign
+
+    async def work(session, desk):
+        campaign = await get_campaign(session, args.name)
+        survey, resolve = await survey_of(session, campaign), await resolver(session)
+        if args.csv:
+            imported, source = read_csv(survey, args.csv.read_text(encoding="utf-8-sig"), resolve), f"csv:{args.csv.name}"
+        elif args.limesurvey_json:
+            try:
+                document = json.loads(args.limesurvey_json.read_text(encoding="utf-8-sig"))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{args.limesurvey_json.name} is not JSON: {exc}") from None
+            imported, source = read_json(survey, document, resolve), f"json:{args.limesurvey_json.name}"
+        else:
+            if not campaign.limesurvey_id:
+                raise ValueError(f"campaign {campaign.name!r} has no LimeSurvey survey id (create it with --limesurvey-id)")
+            settings.require("limesurvey_url", "limesurvey_user", "limesurvey_password")
+            try:
+                async with LimeSurvey(settings.limesurvey_url, settings.limesurvey_user,
+                                      settings.limesurvey_password.get_secret_value()) as ls:
+                    text = await ls.export_responses(campaign.limesurvey_id, "csv")
+            except LimeSurveyError as exc:
+                raise ValueError(f"LimeSurvey: {exc}") from None
+            imported, source = read_csv(survey, text, resolve), f"limesurvey:{campaign.limesurvey_id}"
+        return await import_answers(session, campaign, imported, source, "cli")
+
+    code, result = await in_transaction(settings, work)
+    if code:
+        return code
+    text = [f"{result['imported']} answer(s) imported into {result['campaign']}"
+            + (f"; {len(result['already_imported'])} already there" if result["already_imported"] else "")]
+    text += [f"unmapped column: {c}" for c in result["unmapped_columns"]]
+    text += [f"skipped {p}" for p in result["problems"]]
+    text += [f"not invited to the campaign: {a}" for a in result["not_invited"]]
+    print_result(result, args.json, "\n".join(text))
+    return 0

@@ -56,6 +56,8 @@ def register(sub) -> None:
     x.add_argument("name")
     x.set_defaults(func=cmd_close)
 
+    __import__("bot.cli_reports").cli_reports.register_import(ssub)  # survey import (issue 11)
+
 
 async def cmd_create(settings, args) -> int:
     from handlers.survey_report import campaign_status

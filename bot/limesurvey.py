@@ -3,6 +3,7 @@
     async with LimeSurvey(url, user, password) as ls:      # get_session_key … release_session_key
         rows = await ls.list_participants(123456, attributes=["completed"])
         await ls.add_participants(123456, [{"email": …, "firstname": …, "lastname": …}])
+        text = await ls.export_responses(123456, "csv")     # the answers, headed by question codes
 
 LimeSurvey reports most failures as a *result* `{"status": "…"}` rather than a JSON-RPC error;
 they become `LimeSurveyError`, except "No survey participants found." which is an empty list.
@@ -10,12 +11,16 @@ they become `LimeSurveyError`, except "No survey participants found." which is a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 from typing import Any
 
 import aiohttp
 
 NO_PARTICIPANTS = "No survey participants found."
+NO_RESPONSES = {"No Response found", "No Data"}  # newer and older LimeSurvey: nothing answered yet
+EXPORT_TYPES = ("csv", "json")
 PAGE = 500
 
 
@@ -92,6 +97,23 @@ class LimeSurvey:
         if not isinstance(result, list):
             raise LimeSurveyError(f"add_participants: {_status(result)}")
         return result
+
+
+    async def export_responses(self, survey_id: int, document_type: str = "csv", *, completed_only: bool = True) -> str:
+        """The survey's responses as CSV or JSON text, columns headed by question code (LimeSurvey answers
+        base64); "" when there are none yet."""
+        if document_type not in EXPORT_TYPES:
+            raise ValueError(f"export as csv or json, not {document_type!r}")
+        result = await self.call("export_responses", self.session_key, survey_id, document_type, None,
+                                 "complete" if completed_only else "all", "code", "short")
+        if isinstance(result, dict) and result.get("status") in NO_RESPONSES:
+            return ""
+        if not isinstance(result, str):
+            raise LimeSurveyError(f"export_responses: {_status(result)}")
+        try:
+            return base64.b64decode(result, validate=True).decode("utf-8-sig")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise LimeSurveyError(f"export_responses: the answer is not base64 UTF-8 text ({exc})") from None
 
 
 def _status(result: Any) -> str:

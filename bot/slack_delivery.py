@@ -27,10 +27,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import slack_blocks, slack_errors
+from bot import slack_blocks, slack_errors, slack_files
 from bot.passes import run_passes
 from config.settings import Settings
-from handlers import survey_commands, ticket_queries
+from handlers import complementarities, survey_answers, survey_commands, ticket_queries
 from models.base import utcnow
 from models.db import Database
 from models.slack import CARD_HELD, CHANNEL_ERRORS, NoticeKind, NoticeState, SlackCard, SlackNotice
@@ -120,6 +120,14 @@ class SlackDelivery:
         else:
             text, blocks = slack_blocks.digest(notice.payload)
             await self._post_blocks(notice, notice.channel, text, blocks, text)
+            if (notice.payload.get("report") or {}).get("progress"):  # a campaign's progress report beside its summary
+                try:
+                    async with self.db.session() as session:
+                        report = await survey_answers.progress_attachment(session, notice.payload["report"]["progress"])
+                except (LookupError, ValueError) as exc:  # the summary is out; a report that cannot be made is only logged
+                    log.error("progress report for notice %s not made: %s", notice.key, exc)
+                else:
+                    await slack_files.upload(self.client, notice.channel, [report])
             await self._done(notice)
         return False
 
@@ -136,6 +144,7 @@ class SlackDelivery:
             text, blocks = slack_blocks.ticket_card(shown)
             if ticket.intent == "survey":  # "we have submitted it": a button per campaign to confirm
                 blocks = blocks + await survey_commands.confirm_blocks(session, ticket.requester_email)
+            blocks = blocks + await complementarities.card_blocks(session, ticket)  # B3: whom to bring together
         plain = slack_blocks.plain_card(shown)
         if card is None:
             answer = await self._post_blocks(notice, notice.channel, text, blocks, plain)

@@ -74,7 +74,8 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
     colours = list(colours or SERIES)
     rows = len(labels)
     with _lock, rc_context(STYLE):
-        fig = Figure(figsize=(8, max(1.8, 1.1 + rows * (0.32 if stacked or len(names) == 1 else 0.22 * len(names)))),
+        per_row = 0.32 if stacked or len(names) == 1 else 0.16 + 0.11 * len(names)
+        fig = Figure(figsize=(8, max(1.8, 1.1 + rows * per_row)),
                      layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()

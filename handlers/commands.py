@@ -1,6 +1,6 @@
 """The `/eocic` command language, independent of Slack: parse a line, check the caller, run a subcommand.
 
-Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys,
+Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys, reports, match,
 lists: SUBCOMMAND_MODULES); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
 (bot/slack.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the edge renders.
 """
@@ -56,7 +56,7 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 # The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
 SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands",
-                      "handlers.report_commands")
+                      "handlers.report_commands", "handlers.complementarities")
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:

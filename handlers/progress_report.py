@@ -1,8 +1,9 @@
 """The partnerships' progress report: the questionnaires of Annexes A and B as data, their answers
 read from a survey export (CSV, LimeSurvey's column codes), and the report's figures.
 
-Columns: `name` (the partnership, any spelling the registry knows), `strand`, and per question its
-code: `QUESTION[OPTION]` = `Y` when ticked, `QUESTION[OPTION][comment]` the text beside it,
+Columns are headed as in LimeSurvey's export by question code: `name` (the partnership, any
+spelling the registry knows), `strand`, and per question its code: `QUESTION[OPTION]` = `Y` when
+ticked, `QUESTION[OPTIONcomment]` the text beside it (options of registry questions are acronyms),
 `QUESTION[other]` the "Other:" text; single, yes/no, number and text questions are one column
 each. LimeSurvey's own columns (id, submitdate, token, …) are known; any other column is reported
 as unmapped. A row that cannot be read is reported with its line and skipped; the others are kept.
@@ -22,7 +23,7 @@ import yaml
 QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "config" / "questionnaires"
 TYPES = {"single", "multiple", "yesno", "number", "text"}
 META = {"id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp", "refurl", "ipaddr"}
-_COLUMN = re.compile(r"^(?P<q>[a-z0-9-]+)(?:\[(?P<o>[A-Za-z0-9-]+)\](?:\[(?P<c>comment)\])?)?$")
+_COLUMN = re.compile(r"^(?P<q>[a-z0-9-]+)(?:\[(?P<o>[^\[\]]+?)(?P<c>comment)?\])?$")
 YES, NO = {"y", "yes", "1", "true"}, {"n", "no", "0", "false", ""}
 
 
@@ -61,28 +62,46 @@ class Imported:
 
 def read_csv(survey: str, text: str, resolve) -> Imported:
     """Answers of a CSV export; `resolve(name)` gives the registry's acronym or None."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    return read_rows(survey, reader.fieldnames or [], ((f"line {n}", row) for n, row in enumerate(reader, start=2)), resolve)
+
+
+def read_json(survey: str, document, resolve) -> Imported:
+    """Answers of LimeSurvey's JSON export: `{"responses": [{ID: {column: value}} or {column: value}, …]}`."""
+    items = document.get("responses") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("not a LimeSurvey JSON export: no list of responses")
+    rows = []
+    for item in items:
+        if isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), dict):
+            item = next(iter(item.values()))  # LimeSurvey 3 to 5 wrap each response in its id
+        rows.append({str(k): "" if v is None else str(v) for k, v in item.items()} if isinstance(item, dict) else {})
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    return read_rows(survey, columns, ((f"response {n}", row) for n, row in enumerate(rows, start=1)), resolve)
+
+
+def read_rows(survey: str, columns: list[str], rows, resolve) -> Imported:
+    """`rows`: (where, {column: text}) pairs; `where` names the row in the problems ("line 7")."""
     form = questionnaire(survey)
     questions = {q["code"]: q for q in form["questions"]}
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = reader.fieldnames or []
-    unmapped = [c for c in columns if c not in META and not _maps(c, questions)]
+    unmapped = [c for c in columns if c not in META and not _maps(c, questions, resolve)]
     responses, problems, seen = [], [], set()
-    for line, row in enumerate(reader, start=2):
+    for where, row in rows:
         try:
             response = _response(row, form, questions, resolve)
         except ValueError as exc:
-            problems.append(f"line {line}: {exc}")
+            problems.append(f"{where}: {exc}")
             continue
         if response.partnership in seen:
-            problems.append(f"line {line}: a second answer for {response.partnership} (the first one is kept)")
+            problems.append(f"{where}: a second answer for {response.partnership} (the first one is kept)")
             continue
         seen.add(response.partnership)
-        response.key = (row.get("id") or "").strip() or response.partnership
+        response.key = (row.get("id") or "").strip()[:64] or response.partnership
         responses.append(response)
     return Imported(responses, unmapped, problems)
 
 
-def _maps(column: str, questions: dict) -> bool:
+def _maps(column: str, questions: dict, resolve) -> bool:
     m = _COLUMN.match(column)
     if not m or m["q"] not in questions:
         return False
@@ -91,7 +110,9 @@ def _maps(column: str, questions: dict) -> bool:
         return q["type"] != "multiple"
     if q["type"] != "multiple":
         return False
-    return m["o"] == "other" and q.get("other") or m["o"] in _option_codes(q) or q["options"] == "registry"
+    if q["options"] == "registry":
+        return resolve(m["o"]) is not None
+    return bool(m["o"] == "other" and q.get("other") or m["o"] in _option_codes(q))
 
 
 def _option_codes(q: dict) -> list[str]:
@@ -112,20 +133,24 @@ def _response(row: dict, form: dict, questions: dict, resolve) -> Response:
     for column, value in row.items():
         m = _COLUMN.match(column or "")
         value = (value or "").strip()
-        if not m or m["q"] not in questions or column in META:
-            continue
+        if not m or column in META or not _maps(column, questions, resolve):
+            continue  # unmapped: reported once for the whole file
         q = questions[m["q"]]
         if q["type"] == "multiple" and m["o"]:
             ticked = answers.setdefault(q["code"], {})
-            if m["o"] == "other":
+            option = m["o"]
+            if q["options"] == "registry":
+                option = resolve(option)
+                if option is None:
+                    continue  # reported as an unmapped column
+            if option == "other":
                 if value:
                     ticked["other"] = value
             elif m["c"]:
                 if value:
-                    ticked.setdefault(m["o"], "")
-                    ticked[m["o"]] = value
+                    ticked[option] = value
             elif value.lower() in YES:
-                ticked.setdefault(m["o"], "")
+                ticked.setdefault(option, "")
             elif value.lower() not in NO:
                 raise ValueError(f"{column} is {value[:20]!r}: write Y or leave it empty")
         elif q["type"] == "yesno" and value:

@@ -84,3 +84,38 @@ async def service_file(report: dict, fmt: str, print_pdf: PdfPrinter | None = No
             from bot.chromium import print_pdf
         return await print_pdf(html)
     raise ValueError(f"unknown report format {fmt!r}: use html, pdf, csv or json")
+
+
+def progress_charts(report: dict) -> list[tuple[str, bytes]]:
+    """One chart per figure: partnerships per answer option, a bar per group (and per survey with compare)."""
+    surveys = [s for s in (report["first"], report["second"]) if s]
+    out = []
+    for i, fig in enumerate(report["first"]["figures"]):
+        series = {}
+        for survey in surveys:
+            for group in (g for g, n in survey["answered"].items() if n):  # groups nobody answered for: no bars
+                name = f"{survey['campaign']}: {group}" if len(surveys) > 1 else group
+                series[name] = [o["partnerships"].get(group, 0) for o in survey["figures"][i]["options"]]
+        title = f"Figure {fig['figure']}: {fig['section']}"
+        out.append((title, charts.hbars(title, [o["label"] for o in fig["options"]], series, xlabel="partnerships")))
+    return out
+
+
+async def progress_html(report: dict) -> str:
+    drawn = await charts.render(progress_charts, report)
+    return environment().get_template("reports/progress.html.j2").render(
+        report=report, charts=[(alt, data_uri(png)) for alt, png in drawn])
+
+
+async def progress_file(report: dict, fmt: str, print_pdf: PdfPrinter | None = None) -> bytes:
+    """The progress report in `fmt` (html, pdf, json)."""
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=1).encode()
+    if fmt not in ("html", "pdf"):
+        raise ValueError(f"the progress report is written as html, pdf or json, not {fmt}")
+    html = await progress_html(report)
+    if fmt == "html":
+        return html.encode()
+    if print_pdf is None:
+        from bot.chromium import print_pdf
+    return await print_pdf(html)

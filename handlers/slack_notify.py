@@ -118,11 +118,12 @@ async def queue_digest(deps: Deps, today: date) -> SlackNotice | None:
     return row
 
 
-async def post_text(session: AsyncSession, settings, key: str, text: str) -> None:
+async def post_text(session: AsyncSession, settings, key: str, text: str, report: dict | None = None) -> None:
     """A line of another feature (survey status, webinar, newsletter progress) in the triage channel.
 
-    `text` is our own mrkdwn; whatever in it came from people must already be escaped.
+    `text` is our own mrkdwn; whatever in it came from people must already be escaped. `report`
+    (`{"progress": campaign_id}`) adds that report as a file after the line (bot/slack_delivery.py).
     """
     if settings.slack_triage_channel and settings.slack_configured:
         await add_notice(session, key=key, kind=NoticeKind.digest, channel=settings.slack_triage_channel,
-                         payload={"text": text})
+                         payload={"text": text, **({"report": report} if report else {})})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
@@ -17,7 +18,7 @@ from handlers.mrkdwn import escape
 from handlers.slack_notify import post_text
 from handlers.survey_report import campaign_status, closing_summary, status_line
 from handlers.timeparse import zone
-from models.surveys import Campaign
+from models.surveys import Campaign, SurveyAnswer
 
 
 async def post_daily_status(session: AsyncSession, campaign: Campaign, settings: Settings, now: datetime) -> str:
@@ -28,10 +29,13 @@ async def post_daily_status(session: AsyncSession, campaign: Campaign, settings:
 
 
 async def post_closing_summary(session: AsyncSession, campaign: Campaign, settings: Settings) -> str:
+    """The closing summary; with the progress report as a file beside it when answers have been imported."""
     text = closing_summary(await campaign_status(session, campaign))
-    await _notice(session, settings, f"survey:{campaign.id}:closed:r{campaign.revision}", text)
+    answered = (await session.exec(select(SurveyAnswer.id).where(SurveyAnswer.campaign_id == campaign.id))).first()
+    await _notice(session, settings, f"survey:{campaign.id}:closed:r{campaign.revision}", text,
+                  report={"progress": campaign.id} if answered is not None else None)
     return text
 
 
-async def _notice(session: AsyncSession, settings: Settings, key: str, text: str) -> None:
-    await post_text(session, settings, key, escape(text))
+async def _notice(session: AsyncSession, settings: Settings, key: str, text: str, report: dict | None = None) -> None:
+    await post_text(session, settings, key, escape(text), report)

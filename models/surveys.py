@@ -63,3 +63,18 @@ class Participant(SQLModel, table=True):
     completed_by: str | None = Field(default=None, max_length=120)
     thanked_at: datetime | None = when()
     opted_out: bool = False
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One partnership's answers to a campaign's questionnaire, as imported (handlers/progress_report.py)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "partnership_id", name="uq_answer_partnership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    response_key: str = Field(max_length=64, description="the export's response id: the same response is never imported twice")
+    strand: str | None = Field(default=None, max_length=32, description="as the respondent gave it")
+    answers: dict = json_dict()
+    source: str = Field(default="", max_length=300, description="csv:FILE or limesurvey:SURVEY_ID")
+    imported_at: datetime = when(default_now=True)

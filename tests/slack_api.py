@@ -428,13 +428,16 @@ class FakeSlackApi:
             raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] files must be a JSON array"]})
         channel = args.get("channel_id") or args.get("channels")
         if channel:
+            if channel in self.users:  # unlike chat.postMessage, files are shared into a channel: open the DM first
+                raise SlackError("channel_not_found")
             self._channel(channel)
         done = []
         for entry in files:
             held = self.files.get(entry.get("id")) if isinstance(entry, dict) else None
             if held is None or held["content"] is None or held.get("shared"):  # unknown, not uploaded, or done already
                 raise SlackError("file_not_found")
-            held.update(title=entry.get("title") or held["filename"], channel=channel, shared=True)
+            held.update(title=entry.get("title") or held["filename"], channel=channel, shared=True,
+                        initial_comment=args.get("initial_comment"))
             done.append({"id": held["id"], "title": held["title"], "name": held["filename"]})
         return {"files": done}
 

@@ -479,9 +479,8 @@ class LimeSurveyServer:
         next(r for r in self.rows if r["email"] == email_address)["completed"] = when
 
 
-@pytest.fixture
-async def limesurvey():
-    server = LimeSurveyServer(survey_id=424242)
+async def serve(server: LimeSurveyServer) -> web.AppRunner:
+    """Serve a stand-in on loopback; its address goes into `server.url`. Clean the runner up afterwards."""
     app = web.Application()
     app.router.add_post("/index.php/admin/remotecontrol", server.handle)
     runner = web.AppRunner(app)
@@ -489,6 +488,13 @@ async def limesurvey():
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     server.url = f"http://127.0.0.1:{port}/index.php/admin/remotecontrol"
+    return runner
+
+
+@pytest.fixture
+async def limesurvey():
+    server = LimeSurveyServer(survey_id=424242)
+    runner = await serve(server)
     yield server
     await runner.cleanup()
 
