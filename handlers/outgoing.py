@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-import email.headerregistry
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 
 from email_validator import EmailNotValidError, validate_email
@@ -149,5 +148,5 @@ def _the_recipient(msg: EmailMessage) -> str:
     address = envelope_address(mailboxes[0].addr_spec)
     if mailboxes[0].username.isascii() and address != mailboxes[0].addr_spec:
         # IDNA domain: write the To header as the server will see the envelope
-        msg.replace_header("To", email.headerregistry.Address(mailboxes[0].display_name, addr_spec=address))
+        msg.replace_header("To", Address(mailboxes[0].display_name, addr_spec=address))
     return address
