@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import functools
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 
@@ -57,6 +58,7 @@ SMTP_POLICY = COMPOSE_POLICY.clone(linesep="\r\n", max_line_length=76)
 SMTPUTF8_POLICY = SMTP_POLICY.clone(utf8=True)
 
 
+@functools.lru_cache(maxsize=65536)  # a bulk send checks each address when queued and again when sent
 def envelope_address(address: str) -> str:
     """`address` checked and normalised (domain in lower case, IDNA where the local part is ASCII).
 
