@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-import email.headerregistry
-from email.headerregistry import HeaderRegistry
+import functools
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 
 from email_validator import EmailNotValidError, validate_email
@@ -58,6 +58,7 @@ SMTP_POLICY = COMPOSE_POLICY.clone(linesep="\r\n", max_line_length=76)
 SMTPUTF8_POLICY = SMTP_POLICY.clone(utf8=True)
 
 
+@functools.lru_cache(maxsize=65536)  # a bulk send checks each address when queued and again when sent
 def envelope_address(address: str) -> str:
     """`address` checked and normalised (domain in lower case, IDNA where the local part is ASCII).
 
@@ -149,5 +150,5 @@ def _the_recipient(msg: EmailMessage) -> str:
     address = envelope_address(mailboxes[0].addr_spec)
     if mailboxes[0].username.isascii() and address != mailboxes[0].addr_spec:
         # IDNA domain: write the To header as the server will see the envelope
-        msg.replace_header("To", email.headerregistry.Address(mailboxes[0].display_name, addr_spec=address))
+        msg.replace_header("To", Address(mailboxes[0].display_name, addr_spec=address))
     return address

@@ -174,7 +174,7 @@ async def erase_and_reclaim(db: Database, address: str, actor: str, *, ticket_re
     """`erase` in its own transaction, then vacuum the touched tables so the old bytes leave the files."""
     async with db.transaction() as session:
         done = await erase(session, address, actor, ticket_ref=ticket_ref)
-    await db.reclaim(done["tables"])
+    done["vacuumed"] = await db.reclaim(done["tables"])
     return done
 
 

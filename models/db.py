@@ -9,14 +9,19 @@ pages; `reclaim()` (after an erasure) vacuums and empties the write-ahead log.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -78,21 +83,26 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             yield session
 
-    async def reclaim(self, tables: list[str]) -> None:
-        """Vacuum, outside any transaction, so erased bytes leave the database files.
+    async def reclaim(self, tables: list[str]) -> bool:
+        """Vacuum, outside any transaction, so erased bytes leave the database files. False if it failed.
 
         SQLite: VACUUM rebuilds the file, then the write-ahead log is checkpointed and truncated.
         PostgreSQL: VACUUM of each table in `tables` (the dead row versions are removed).
         """
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                driver = (await conn.get_raw_connection()).driver_connection
-                for sql in ("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
-                    await (await driver.execute(sql)).close()
-                return
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in tables:
-                await conn.exec_driver_sql(f'VACUUM "{table}"')
+        try:
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    driver = (await conn.get_raw_connection()).driver_connection
+                    for sql in ("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                        await (await driver.execute(sql)).close()
+                    return True
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                for table in tables:
+                    await conn.exec_driver_sql(f'VACUUM "{table}"')
+                return True
+        except (DBAPIError, sqlite3.Error) as exc:  # e.g. busy for longer than the timeout
+            log.warning("vacuum failed; erased bytes may stay in free pages until the next one: %s", exc)
+            return False
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -115,7 +115,7 @@ async def _export_and_erase(desk, smtp_sink) -> None:
     assert len(exported["messages"]) == 4 and len(exported["mail_sent"]) == 3  # Bob's ack names her too
 
     done = await persons.erase_and_reclaim(desk.db, ADDRESS, "test")
-    assert done["contact_rows"] == 2
+    assert done["contact_rows"] == 2 and done["vacuumed"]
 
     await deliver(desk)
     assert smtp_sink.messages == []  # the pending acknowledgements were cancelled, not sent empty
