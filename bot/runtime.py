@@ -94,7 +94,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         register_survey_jobs(scheduler, desk)
         from bot.lists_jobs import register_jobs as register_list_jobs  # announcements, reminders (issue 6)
         register_list_jobs(scheduler, desk)
-        from bot.slack_app import start_slack  # Slack app, card delivery, morning digest (issue 4)
+        from bot.slack.app import start_slack  # Slack app, card delivery, morning digest (issue 4)
         await start_slack(desk, stack, stop)
         scheduler.start()
         stack.push_async_callback(scheduler.stop)

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import slack_blocks
+from bot.slack import blocks as slack_blocks
 from bot.passes import run_passes
 from config.settings import Settings
 from handlers import survey_commands, ticket_queries
@@ -113,7 +113,8 @@ class SlackDelivery:
             )).first() or notice.id
             text, blocks = slack_blocks.ticket_card(await ticket_queries.card(session, self.settings, ticket))
             if ticket.intent == "survey":  # "we have submitted it": a button per campaign to confirm
-                blocks = blocks + await survey_commands.confirm_blocks(session, ticket.requester_email)
+                blocks = blocks + slack_blocks.survey_confirm_buttons(
+                    await survey_commands.pending_confirmations(session, ticket.requester_email))
         if card is None:
             answer = await self._post(notice.channel, text=text, blocks=blocks)
             async with self.db.transaction() as session:

@@ -447,7 +447,7 @@ async def test_one_click_from_a_received_header_with_the_desk_running(desk_env, 
 
 
 async def test_webinar_announcement_is_posted_to_the_triage_channel(tmp_path, smtp_sink):
-    from bot.slack_blocks import digest
+    from bot.slack.blocks import digest
     from models.slack import SlackNotice
 
     settings = load_settings(data_dir=tmp_path / "data", secret_key="test-secret", slack_bot_token="xoxb-test",

@@ -104,7 +104,7 @@ class SlackClient:
 
     async def submit(self, view: dict, values: dict, user: str = ADA, view_id: str = "VSUBMIT1"):
         payload = {"type": "view_submission", "user": {"id": user, "username": user.lower()},
-                   "view": {**view, "id": view_id, "state": {"values": values}}}
+                   "trigger_id": f"trig.view{self.n}", "view": {**view, "id": view_id, "state": {"values": values}}}
         return await self.interact(payload)
 
     async def event(self, event: dict, event_id: str, retry: int | None = None):
@@ -369,13 +369,13 @@ async def test_slash_command_answers_and_usage_errors(desk):
     assert any(b["type"] == "actions" for b in got["queue"]["blocks"])
 
     await desk.slack.command(f"assign {ref} <@{BEN}|ben>")
-    await desk.slack.command(f'note {ref} "called them <!channel>"')
+    await desk.slack.command(f'note {ref} "called them <!channel> &amp; &lt;b&gt;"')  # as Slack escapes "@channel & <b>"
     await desk.slack.command(f"reply {ref}")
     await desk.edge.drain()
     t = await ticket(desk.db, ref)
     assert t.assignee == BEN
     assert (await desk.api.wait_for("views.open"))[0].args["view"]["callback_id"] == "reply_modal"
-    assert await wait_until(lambda: _thread_has(desk, "called them &lt;!channel&gt;"))
+    assert await wait_until(lambda: _thread_has(desk, "called them @channel &amp; &lt;b&gt;"))  # as typed, escaped once
 
 
 async def _thread_has(desk, text: str) -> bool:
@@ -401,7 +401,7 @@ async def test_app_home_and_event_retries_are_handled_once(desk):
 
 
 async def test_morning_digest_lists_overdue_tickets_and_flags_their_cards(desk):
-    from bot.slack_app import DIGEST_JOB, morning_digest
+    from bot.slack.app import DIGEST_JOB, morning_digest
 
     await ingest(mail(), desk.desk.deps, Source("test"))
     ref = (await desk.api.wait_for("chat.postMessage", channel=TRIAGE))[0].args["text"].split(":")[0]
