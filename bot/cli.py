@@ -10,7 +10,7 @@ import mailbox
 import sys
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction, print_result
+from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
 from config.settings import SettingsError, load_settings
 
@@ -40,7 +40,7 @@ async def cmd_ingest(settings, args) -> int:
     from handlers.intake import Source, ingest
 
     counts: dict[str, int] = {}
-    async with opened_desk(settings) as desk:
+    async with opened_desk(settings, mail_pool=True) as desk:
         for label, raw in _mail_sources(args.paths):
             result = await ingest(raw, desk.deps, Source(label))
             counts[result.kind] = counts.get(result.kind, 0) + 1
@@ -55,18 +55,9 @@ async def cmd_ingest(settings, args) -> int:
 
 
 async def cmd_tickets(settings, args) -> int:
-    from sqlmodel import select
+    from handlers.tickets import list_tickets
 
-    from handlers.tickets import describe
-    from models.tickets import Ticket
-
-    async def work(session, desk):
-        query = select(Ticket).order_by(Ticket.id)
-        if args.status:
-            query = query.where(Ticket.status == args.status)
-        return [await describe(session, t, with_messages=False) for t in await session.exec(query)]
-
-    code, tickets = await in_transaction(settings, work)
+    code, tickets = await in_transaction(settings, lambda session, desk: list_tickets(session, args.status))
     if code:
         return code
     lines = [f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
@@ -110,12 +101,13 @@ async def cmd_quarantine(settings, args) -> int:
 
 
 async def cmd_replay(settings, args) -> int:
+    from handlers.context import Isolated
     from handlers.intake import replay
 
-    async with opened_desk(settings) as desk:
+    async with opened_desk(settings, mail_pool=True) as desk:
         try:
             result = await replay(args.id, desk.deps)
-        except (LookupError, ValueError) as exc:  # not in quarantine; still unparseable
+        except (LookupError, ValueError, Isolated) as exc:  # not in quarantine; still unparseable or over a limit
             return fail(str(exc))
     print(f"message {args.id}: {result.kind} {result.ticket_ref or ''}".strip())
     return 0
@@ -198,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("replay", help="retry one quarantined mail")
-    p.add_argument("id", type=int, help="the id shown by `eocic-desk quarantine`")
+    p.add_argument("id", type=row_id, help="the id shown by `eocic-desk quarantine`")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("db", help="database maintenance")

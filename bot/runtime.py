@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from config.registry import load_registry
+from bot.mail_pool import MailPool
 from config.settings import Settings
 from handlers import slack_notify
 from handlers.context import Deps
@@ -47,12 +48,17 @@ async def open_desk(settings: Settings) -> Desk:
 
 
 @asynccontextmanager
-async def opened_desk(settings: Settings):
-    """`open_desk` for a command that works and exits: the database is closed afterwards."""
+async def opened_desk(settings: Settings, *, mail_pool: bool = False):
+    """`open_desk` for a command that works and exits: the database is closed afterwards.
+    With `mail_pool`, untrusted mail is read in worker processes (`ingest`, `replay`)."""
     desk = await open_desk(settings)
+    if mail_pool:
+        desk.deps.pool = MailPool(settings)
     try:
         yield desk
     finally:
+        if desk.deps.pool is not None:
+            await asyncio.to_thread(desk.deps.pool.close)
         await desk.db.dispose()
 
 
@@ -82,7 +88,8 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
                 standin.host, standin.port, standin.user,
             )
         desk.settings = desk.deps.settings = settings
-        await asyncio.to_thread(_warm_up_classifier)
+        desk.deps.pool = MailPool(settings)  # untrusted mail is parsed and classified there
+        stack.push_async_callback(asyncio.to_thread, desk.deps.pool.close)
         outbox = OutboxSender(desk.db, settings)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
@@ -112,13 +119,6 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         await asyncio.gather(*tasks, return_exceptions=True)
     await desk.db.dispose()
     return desk
-
-
-def _warm_up_classifier() -> None:
-    """Load the classifier's model now, so that the first mail is not the one that waits for it."""
-    from handlers.classify import get_classifier
-
-    get_classifier()
 
 
 def _with(settings: Settings, **changes) -> Settings:

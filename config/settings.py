@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     webinar_timezone: str = Field(default="Europe/Brussels", description="time zone of webinar times given without one")
     lists_due_seconds: float = Field(default=30.0, gt=0, description="how often due announcements and reminders are sent")
 
+    # --- Untrusted mail in worker processes (issue 10: bot/mail_pool.py) ---------------------
+    mail_time_limit_seconds: float = Field(default=10.0, gt=0, description="per mail: parsing and classification")
+    mail_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="larger mail is stored raw, quarantined")
+    mail_memory_limit_mb: int = Field(default=1024, ge=64, description="address space a worker may grow by")
+    mail_workers: int = Field(default=0, ge=0, le=64, description="worker processes; 0 = one per core")
+
 
 def load_settings(**overrides) -> Settings:
     try:

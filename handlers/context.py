@@ -14,6 +14,10 @@ from models.db import Database
 TicketHook = Callable[[Any, str, Any, Any], Awaitable[None]]  # (session, event, ticket, message)
 
 
+class Isolated(Exception):
+    """Work on an untrusted mail overran its time limit or killed its worker; the message says which."""
+
+
 def classify_mail(mail, **hints):
     """The content classifier (issue 3), imported on first use so that start-up stays quick."""
     from handlers.classify import classify
@@ -28,6 +32,17 @@ class Deps:
     classify: Callable[..., Any] = classify_mail
     ticket_hooks: list[TicketHook] = field(default_factory=list)
     outbox_wakeup: asyncio.Event | None = None  # set after a commit that queued mail
+    pool: Any = None  # bot.mail_pool.MailPool in a running desk; None: untrusted work runs in a thread here
+
+    async def untrusted(self, fn: Callable[..., Any], *args, timeout: float, **kwargs) -> Any:
+        """Run CPU work on untrusted mail off the event loop: in the worker pool, or (no pool: tests that
+        call handlers directly) in a thread, which keeps the time limit but cannot be killed."""
+        if self.pool is not None:
+            return await self.pool.run(fn, *args, timeout=timeout, **kwargs)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), timeout)
+        except TimeoutError:
+            raise Isolated(f"over the time limit of {timeout:g}s") from None
 
     async def ticket_event(self, session, event: str, ticket, message=None) -> None:
         for hook in self.ticket_hooks:

@@ -8,9 +8,9 @@ unique (mailbox, dedup_key) constraint makes a second pass over the same mail a 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -19,7 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import acks, bounces, list_mail, replies
-from handlers.context import Deps
+from handlers.context import Deps, Isolated
 from handlers.loops import automatic_kind
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
 from handlers.tickets import audit, open_ticket, reopen_on_reply
@@ -63,14 +63,25 @@ class IntakeResult:
 
 
 async def ingest(raw: bytes, deps: Deps, source: Source) -> IntakeResult:
-    """Record one raw mail. Never raises for bad content: such mail is quarantined instead."""
+    """Record one raw mail. Never raises for bad content: such mail is quarantined instead.
+
+    Parsing and classification run in `deps.untrusted` (worker processes in a running desk) within
+    `mail_time_limit_seconds` together; a mail over a limit is stored raw and quarantined with why."""
+    settings = deps.settings
+    if len(raw) > settings.mail_max_bytes:
+        return await quarantine(raw, deps, source, f"too large: {len(raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}")
+    deadline = time.monotonic() + settings.mail_time_limit_seconds
     try:
-        parsed = await asyncio.to_thread(parse_mail, raw)
+        parsed = await deps.untrusted(parse_mail, raw, timeout=settings.mail_time_limit_seconds)
     except UnparseableMail as exc:
         return await quarantine(raw, deps, source, f"unparseable: {exc}")
+    except Isolated as exc:
+        return await quarantine(raw, deps, source, f"parsing stopped: {exc}")
+    except Exception as exc:  # a parser bug on this mail: it alone is affected
+        return await quarantine(raw, deps, source, f"parser failed: {exc!r}")
     try:
         async with deps.db.transaction() as session:
-            result = await record(session, parsed, raw, deps, source)
+            result = await record(session, parsed, raw, deps, source, deadline)
             await advance_cursor(session, source.cursor)
         if result.kind == "ticket":
             deps.mail_queued()
@@ -80,13 +91,15 @@ async def ingest(raw: bytes, deps: Deps, source: Source) -> IntakeResult:
         async with deps.db.transaction() as session:
             await advance_cursor(session, source.cursor)
         return IntakeResult(kind="duplicate", duplicate=True)
+    except Isolated as exc:
+        return await quarantine(raw, deps, source, f"classification stopped: {exc}", parsed=parsed)
     except Exception:
         log.exception("handling %s failed; quarantining it", source.label)
         return await quarantine(raw, deps, source, traceback.format_exc(limit=8), parsed=parsed)
 
 
 async def record(
-    session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source
+    session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source, deadline: float | None = None
 ) -> IntakeResult:
     """All that a mail causes, written in the caller's transaction."""
     mailbox = deps.settings.desk_address
@@ -123,7 +136,8 @@ async def record(
         return await _finish(session, deps, message, parsed, "reply", ticket, event="message")
 
     known = await known_partnership_for(session, parsed.from_addr)
-    verdict = await asyncio.to_thread(deps.classify, parsed, known_partnership=known)  # CPU: off the event loop
+    left = (deadline - time.monotonic()) if deadline else deps.settings.mail_time_limit_seconds
+    verdict = await deps.untrusted(deps.classify, parsed, known_partnership=known, timeout=max(left, 0.1))
     message.classification = verdict.to_dict()
     list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # lists (issue 6)
     if list_kind:
@@ -284,10 +298,11 @@ async def replay(message_id: int, deps: Deps) -> IntakeResult:
     if message is None or message.state is not MessageState.quarantined:
         raise LookupError(f"message {message_id} is not in quarantine (see `eocic-desk quarantine`)")
     raw = message.raw or b""
-    parsed = await asyncio.to_thread(parse_mail, raw)  # raises UnparseableMail: still broken
+    limit = deps.settings.mail_time_limit_seconds
+    parsed = await deps.untrusted(parse_mail, raw, timeout=limit)  # raises UnparseableMail, Isolated: still broken
     async with deps.db.transaction() as session:
         await session.delete(await session.get(Message, message_id))
         await session.flush()
-        result = await record(session, parsed, raw, deps, Source(label=f"replay:{message_id}"))
+        result = await record(session, parsed, raw, deps, Source(label=f"replay:{message_id}"), time.monotonic() + limit)
         await audit(session, "cli", "message.replayed", None, quarantined=message_id, now=result.message_id)
     return result

@@ -449,6 +449,7 @@ async def test_one_click_from_a_received_header_with_the_desk_running(desk_env, 
 async def test_webinar_announcement_is_posted_to_the_triage_channel(tmp_path, smtp_sink):
     from bot.slack.blocks import digest
     from models.slack import SlackNotice
+    from tests.slack_rules import message_errors
 
     settings = load_settings(data_dir=tmp_path / "data", secret_key="test-secret", slack_bot_token="xoxb-test",
                              slack_triage_channel="C0TRIAGE")
@@ -467,3 +468,4 @@ async def test_webinar_announcement_is_posted_to_the_triage_channel(tmp_path, sm
     text, blocks = digest(notices[0].payload)
     assert "Announced" in text and "Clusters &lt;!channel&gt; &amp; Japan" in text
     assert "<!channel>" not in json.dumps(blocks)
+    assert message_errors(blocks) == []  # Slack accepts the post

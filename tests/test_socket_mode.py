@@ -24,7 +24,8 @@ APP_TOKEN = "xapp-1-A0DESK-1-standin"
 
 @pytest.fixture
 async def socket_desk(dovecot, smtp_sink, desk_env):
-    api = await FakeSlackApi().start()
+    api = await FakeSlackApi(token="xoxb-test", channels={TRIAGE: "eocic-triage"}).start()
+    api.add_user(ADA, "ada", "Ada Lovelace")
     sockets = await SocketModeServer(APP_TOKEN).start()
     api.methods["apps.connections.open"] = sockets.connections_open
     user, password = dovecot.new_user()
@@ -40,6 +41,8 @@ async def socket_desk(dovecot, smtp_sink, desk_env):
         async with running_desk(env) as (settings, db):
             await sockets.wait_connected(1)
             yield api, sockets
+        refused = [(c.method, c.error) for c in api.refused() if c.error not in api.expected_errors]
+        assert not refused, f"the Slack stand-in refused: {refused}"
     finally:
         await sockets.stop()
         await api.stop()
@@ -48,12 +51,12 @@ async def socket_desk(dovecot, smtp_sink, desk_env):
 def command(text: str, n: int, api: FakeSlackApi) -> dict:
     return {"token": "x", "team_id": "T0EOCIC", "team_domain": "eocic", "channel_id": TRIAGE, "channel_name": "triage",
             "user_id": ADA, "user_name": "ada", "command": "/eocic", "text": text, "api_app_id": "A0DESK",
-            "is_enterprise_install": "false", "response_url": api.response_url(f"sock{n}"), "trigger_id": f"trig.sock{n}"}
+            "is_enterprise_install": "false", "response_url": api.response_url(f"sock{n}"), "trigger_id": api.trigger_id()}
 
 
 def button(action_id: str, ref: str, api: FakeSlackApi) -> dict:
     return {"type": "block_actions", "team": {"id": "T0EOCIC", "domain": "eocic"}, "api_app_id": "A0DESK",
-            "user": {"id": ADA, "username": "ada", "team_id": "T0EOCIC"}, "token": "x", "trigger_id": "trig.sockbtn",
+            "user": {"id": ADA, "username": "ada", "team_id": "T0EOCIC"}, "token": "x", "trigger_id": api.trigger_id(),
             "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": TRIAGE},
             "channel": {"id": TRIAGE, "name": "triage"}, "message": {"ts": "1700000000.000001", "text": ref, "blocks": []},
             "response_url": api.response_url("sockbtn"), "state": {"values": {}},

@@ -39,6 +39,8 @@ from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
 from tests.servers import free_port, smtp_env
+from bot.slack.blocks import modal, survey_confirm_buttons
+from tests.slack_rules import message_errors, view_errors
 
 
 BRU = ZoneInfo("Europe/Brussels")
@@ -380,6 +382,7 @@ async def test_slack_survey_commands(desk):
     staff = Caller(user_id=STAFF)
     reply = await dispatch(desk.deps, staff, "survey new")
     assert reply.modal == {"form": "survey_new"}
+    assert view_errors(modal(reply.modal), "views.open") == []  # Slack would open it
     from handlers.survey_commands import create_from_form
 
     year = utcnow().year + 1
@@ -742,8 +745,11 @@ async def test_daily_status_and_closing_summary_go_to_the_slack_queue(tmp_path, 
         async with desk.db.transaction() as session:
             pending = await pending_confirmations(session, "o.blaha@track-escp.example")  # a "we have submitted it" mail
             assert pending == [{"campaign_id": campaign.id, "campaign": "<!channel> S3", "acronym": "TRACK"}]
+            buttons = survey_confirm_buttons(pending)
+            assert buttons[0]["elements"][0]["value"] == f"{campaign.id}:TRACK"
+            assert message_errors(buttons) == []  # Slack accepts them on the card
             assert await pending_confirmations(session, "stranger@elsewhere.example") == []
-        reply = await confirm_done(desk.deps, Caller(user_id=STAFF), f"{campaign.id}:TRACK")
+        reply = await confirm_done(desk.deps, Caller(user_id=STAFF), buttons[0]["elements"][0]["value"])
         assert reply.data == {"first": True}
         for _ in range(2):  # the daily job running twice writes one line
             async with desk.db.transaction() as session:

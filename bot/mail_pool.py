@@ -1,0 +1,83 @@
+"""Worker processes for untrusted mail: a bad mail can only hurt the worker that reads it.
+
+Parsing, text extraction and classification of a mail from the internet run here, one call at a
+time per worker, each with a time limit. A call over the limit, or one whose worker dies (a
+crash, the memory limit), raises `Isolated` with the reason; pebble kills that worker and starts
+a fresh one, and the calls behind it go on in the other workers. The event loop only awaits a
+future, so it keeps answering (`/healthz`, Slack) whatever a worker is chewing on.
+
+Workers come from a fork server (not from forking this threaded process) that has the classifier
+loaded, so a replacement starts at once; each caps its own address space
+(`EOCIC_MAIL_MEMORY_LIMIT_MB` above what it starts with). The pool is generic:
+`run(fn, *args)` takes any module-level function, so batch intake can feed it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import resource
+from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from pebble import ProcessExpired, ProcessPool
+
+from config.settings import Settings
+from handlers.context import Isolated
+
+log = logging.getLogger(__name__)
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.mail_workers or len(os.sched_getaffinity(0)) or 1
+
+
+class MailPool:
+    def __init__(self, settings: Settings) -> None:
+        self.workers = worker_count(settings)
+        self.memory_limit_mb = settings.mail_memory_limit_mb
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload"])
+        return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.memory_limit_mb,), context=context)
+
+    async def run(self, fn, *args, timeout: float, **kwargs):
+        """`fn(*args, **kwargs)` in a worker; raises `Isolated` when it overran `timeout` or its worker died."""
+        try:
+            future = self._pool.schedule(fn, args, kwargs, timeout=timeout)
+        except (BrokenProcessPool, RuntimeError):  # every worker failed to start, or the pool was stopped
+            self._pool = self._new_pool()
+            future = self._pool.schedule(fn, args, kwargs, timeout=timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise Isolated(f"over the time limit of {timeout:g}s (worker killed and replaced)") from None
+        except ProcessExpired as exc:
+            raise Isolated(f"worker died ({exc}; exit code {exc.exitcode})") from None
+        except BrokenProcessPool as exc:
+            raise Isolated(f"no worker could start: {exc}") from None
+        except MemoryError:
+            raise Isolated("over the memory limit") from None
+        except (asyncio.CancelledError, CancelledError):
+            future.cancel()  # pebble stops the worker that runs it
+            raise
+
+    def close(self) -> None:
+        """Stop the workers (a running call is abandoned: its mail stays in the mailbox for the next start)."""
+        self._pool.stop()
+        self._pool.join(timeout=10)
+
+
+def _start_worker(memory_limit_mb: int) -> None:
+    """In each new worker: load the classifier once, then cap the address space above what that took."""
+    from handlers.classify import get_classifier
+
+    get_classifier()
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = current + memory_limit_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
