@@ -499,7 +499,7 @@ def test_escaping_and_cutting_keep_text_inert():
 
 
 def test_a_ticket_in_several_home_sections_and_the_reply_box_are_what_slack_accepts():
-    from bot.slack_blocks import home_view, reply_modal, ticket_card
+    from bot.slack.blocks import home_view, reply_modal, ticket_card
 
     t = {"ref": "EOCIC-00042", "status": "open", "subject": "s" * 300, "sender": "ana@inovcluster.example",
          "created_at": "2026-11-20T10:00:00+00:00", "excerpt": "x" * 20_000, "overdue": True, "assignee": ADA}

@@ -1,7 +1,8 @@
 """What /slack/events refuses before Bolt sees a request.
 
 - A malformed request (timestamp not a number, body not UTF-8, JSON that is not an object,
-  a `payload` field that is not a JSON object) gets 400 with what is wrong, and no traceback.
+  a `payload` field that is not a JSON object) gets 400 with what is wrong, and no traceback;
+  the signature is checked before the body is parsed (a body that is not UTF-8 cannot be).
 - A bad signature gets 401 (checked again by Bolt; done here first so that nothing unsigned
   is even parsed).
 - A replay: Slack signs "v0:timestamp:body", and accepts a timestamp for five minutes; the
@@ -44,7 +45,10 @@ class RequestGuard:
             return _refuse(401, "the request is not signed (X-Slack-Request-Timestamp, X-Slack-Signature)")
         if not timestamp.isascii() or not timestamp.isdigit():
             return _refuse(400, "X-Slack-Request-Timestamp is not a number of seconds")
-        body = await request.read()
+        try:
+            body = (await request.read()).decode("utf-8")  # Slack sends UTF-8; nothing else can be verified
+        except UnicodeDecodeError:
+            return _refuse(400, "the body is not UTF-8")
         if not self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
             return _refuse(401, "the signature does not match, or the timestamp is older than five minutes")
         if self._replayed(timestamp, signature):
@@ -64,11 +68,7 @@ class RequestGuard:
         return False
 
 
-def _malformed(body: bytes, content_type: str) -> web.Response | None:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return _refuse(400, "the body is not UTF-8")
+def _malformed(text: str, content_type: str) -> web.Response | None:
     if content_type == "application/json":
         return _json_object(text, "the JSON body")
     form = parse_qs(text, keep_blank_values=True)
