@@ -33,6 +33,9 @@ from handlers.service_levels import BRUSSELS
 log = logging.getLogger(__name__)
 
 SEEN_EVENTS = 10_000
+# Work after the ack runs at most this many at a time: a burst of clicks then waits in line
+# instead of filling the event loop, so the next request's ack is not delayed behind it.
+WORK_SLOTS = 4
 STAFF_REFRESH_SECONDS = 600
 DIGEST_JOB = "slack.morning_digest"
 
@@ -49,6 +52,7 @@ class SlackEdge:
         self.desk = desk
         self.client = client
         self.tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(WORK_SLOTS)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._names: dict[str, str] = {}
         self.configured_staff = list(desk.settings.staff)
@@ -78,7 +82,8 @@ class SlackEdge:
 
     async def _guarded(self, coro, user: str | None, respond) -> None:
         try:
-            await coro
+            async with self._slots:
+                await coro
         except Exception:
             ref = failure_ref()
             log.exception("Slack request handling failed (%s)", ref)
