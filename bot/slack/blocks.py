@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.slack.access import REFUSAL
 from handlers import survey_commands, webinar_commands
 from handlers.mrkdwn import cut, escape, inert, mention, quote
 from handlers.staff_actions import CATEGORIES
@@ -146,8 +147,6 @@ def fallback(text: str) -> str:
 
 
 def refusal_home() -> dict:
-    from bot.slack.access import REFUSAL
-
     return {"type": "home", "blocks": [_section(REFUSAL)]}
 
 
