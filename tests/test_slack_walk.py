@@ -293,6 +293,11 @@ async def test_every_command_button_and_form_answers_the_adviser(desk, smtp_sink
     # --- someone outside EOCIC_STAFF: refused, nothing done ---------------------------------
     assert "only EOCIC staff" in (await walk.command(f"reopen {ref}", user=EVE))["text"]
     assert "/eocic queue" in (await walk.command("help", user=EVE))["text"]  # OPEN_TO_ALL
+    refused = await desk.slack.submit(view, values(view, reply="I am not staff"), user=EVE)
+    assert "only EOCIC staff" in json.loads(refused.body_text)["errors"]["reply"]
+    await desk.slack.button("ticket_reopen", ref, user=EVE)
+    await desk.edge.drain()
+    assert "only EOCIC staff" in api.of("response")[-1].args["text"]
     assert ("command", "help") in OPEN_TO_ALL
     await desk.slack.event({"type": "app_home_opened", "user": EVE, "channel": "D0EVE", "tab": "home"}, "EvWalk2")
     await desk.edge.drain()

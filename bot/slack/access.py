@@ -11,6 +11,8 @@ import logging
 
 from slack_bolt.response import BoltResponse
 
+from bot.slack import blocks
+
 log = logging.getLogger(__name__)
 
 REFUSAL = "Sorry, only EOCIC staff can act on tickets. Ask an administrator to add you to EOCIC_STAFF."
@@ -54,7 +56,7 @@ async def staff_only(body, context, respond, next_):
     if kind == "view":
         inputs = [b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"]
         if inputs and body.get("type") == "view_submission":
-            return BoltResponse(status=200, body={"response_action": "errors", "errors": {inputs[0]: REFUSAL}})
+            return BoltResponse(status=200, body=blocks.errors({inputs[0]: REFUSAL}))
     elif user and kind in ("command", "action"):
         edge.spawn(edge.tell(user, REFUSAL, respond))
     return BoltResponse(status=200, body="")

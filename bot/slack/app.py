@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.scheduler import current_desk, schedule
 from bot.slack import blocks, listeners
-from bot.slack.access import is_staff, staff_only
+from bot.slack.access import REFUSAL, is_staff, staff_only
 from bot.slack.failures import failure_ref, failure_text
 from bot.slack.requests import RequestGuard
 from bot.slack_delivery import SlackDelivery
@@ -173,7 +173,7 @@ class SlackEdge:
 
     async def publish_home(self, user: str) -> None:
         if not is_staff(self.desk.settings, user):
-            view = blocks.refusal_home()
+            view = blocks.refusal_home(REFUSAL)
         else:
             async with self.deps.db.session() as session:
                 view = blocks.home_view(await ticket_queries.home(session, self.deps.settings, user))

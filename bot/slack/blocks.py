@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.slack.access import REFUSAL
 from handlers import survey_commands, webinar_commands
 from handlers.mrkdwn import cut, escape, inert, mention, quote
 from handlers.staff_actions import CATEGORIES
@@ -146,8 +145,9 @@ def fallback(text: str) -> str:
     return cut(text, SECTION_CHARS)
 
 
-def refusal_home() -> dict:
-    return {"type": "home", "blocks": [_section(REFUSAL)]}
+def refusal_home(text: str) -> dict:
+    """The Home tab of someone who may not use the desk: why, and whom to ask."""
+    return {"type": "home", "blocks": [_section(text)]}
 
 
 def home_view(data: dict) -> dict:
