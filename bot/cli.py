@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_classify)
     __import__("bot.cli_surveys").cli_surveys.register(sub)  # eocic-desk survey … (issue 5)
     __import__("bot.cli_lists").cli_lists.register(sub)  # eocic-desk list|webinar|announce|person (issue 6)
+    __import__("bot.cli_slack").cli_slack.register(sub)  # eocic-desk slack redrive (issue 9)
     return parser
 
 

@@ -323,7 +323,10 @@ async def cmd_person_erase(settings, args) -> int:
 
     if not args.yes:
         return fail(f"erasing {args.email} cannot be undone; run again with --yes to confirm")
-    code, done = await in_transaction(settings, lambda s, d: persons.erase(s, args.email, "cli"))
-    if not code:
-        print(json.dumps(done))
-    return code
+    async with opened_desk(settings) as desk:
+        try:
+            done = await persons.erase_and_reclaim(desk.db, args.email, "cli")
+        except LookupError as exc:
+            return fail(str(exc.args[0]))
+    print(json.dumps(done))
+    return 0

@@ -398,8 +398,11 @@ async def complete_by_token(
         raise BadToken("this survey link is not valid", 403)
     check_signature(settings, participant.campaign_id, participant.id, nonce, signature)
     campaign = await session.get(Campaign, participant.campaign_id)
+    now = now or utcnow()
+    if campaign.state == CampaignState.closed or now >= campaign.closes_at:
+        raise BadToken("this survey is closed", 410)
     partnership = await session.get(Partnership, participant.partnership_id)
-    first = await _complete(session, campaign, participant, partnership, "url", "survey-link", settings, now or utcnow())
+    first = await _complete(session, campaign, participant, partnership, "url", "survey-link", settings, now)
     return campaign, partnership, first
 
 

@@ -145,7 +145,7 @@ class FakeSlackApi:
 
     def trigger_id(self) -> str:
         """A trigger id as Slack puts in an interaction: valid once, for `trigger_seconds`."""
-        trigger = f"{next(self._ts)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+        trigger = f"{int(time.time())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
         self._triggers[trigger] = time.monotonic()
         return trigger
 
@@ -354,7 +354,9 @@ class FakeSlackApi:
         if message is None:
             raise SlackError("message_not_found")
         self._message_payload(args)
-        message.update(text=args.get("text"), blocks=args.get("blocks") or [])
+        message["text"] = args.get("text")
+        if "blocks" in args:  # Slack's docs: without `blocks`, the message keeps the blocks it had
+            message["blocks"] = args["blocks"] or []
         return {"channel": channel, "ts": message["ts"], "text": args.get("text"),
                 "message": {"text": args.get("text"), "blocks": message["blocks"]}}
 

@@ -103,7 +103,8 @@ async def test_blocks_without_a_text_fallback_are_refused(client):
     with pytest.warns(UserWarning, match="text"):  # the SDK warns too
         answer = await refusal(client.chat_postMessage(channel=CHANNEL, blocks=[section("x")]))
     assert answer["error"] == "invalid_arguments" and "text" in answer["response_metadata"]["messages"][0]
-    assert (await refusal(client.chat_postMessage(channel=CHANNEL, text="")))["error"] == "no_text"
+    with pytest.warns(UserWarning, match="text"):
+        assert (await refusal(client.chat_postMessage(channel=CHANNEL, text="")))["error"] == "no_text"
     assert (await refusal(client.chat_postMessage(channel=CHANNEL, text="x" * 40_001)))["error"] == "msg_too_long"
 
 
@@ -173,6 +174,8 @@ async def test_updates_need_a_message_that_still_exists(api, client):
     assert posted["ts"] == "1700000000.000001"
     assert (await client.chat_update(channel=CHANNEL, ts=posted["ts"], text="card 2", blocks=[section("card 2")]))["ok"]
     assert api.messages[(CHANNEL, posted["ts"])]["blocks"][0]["text"]["text"] == "card 2"
+    assert (await client.chat_update(channel=CHANNEL, ts=posted["ts"], text="text only"))["ok"]
+    assert api.messages[(CHANNEL, posted["ts"])]["blocks"][0]["text"]["text"] == "card 2"  # blocks kept, as in Slack
     bad = await refusal(client.chat_update(channel=CHANNEL, ts=posted["ts"], text="x", blocks=[section("a" * 3001)]))
     assert bad["error"] == "invalid_blocks"
     api.delete_message(CHANNEL, posted["ts"])

@@ -34,6 +34,7 @@ from handlers.survey_tokens import make_token
 from handlers.surveys import (
     CampaignError, apply_platform_rows, complete_by_token, create_campaign, participant_for, remind_now, run_round,
 )
+from handlers.surveys import close as close_campaign
 from models.base import utcnow
 from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
@@ -367,6 +368,11 @@ async def test_completion_url_marks_once_and_refuses_forged_tokens(desk, smtp_si
                 async with http.get(base, params={"token": good}) as r:
                     assert r.status == 200 and "Thank you" in await r.text()
                     assert r.headers["Content-Type"].startswith("text/html")
+            track_token = make_token(desk.settings, campaign.id, track.id, track.token_nonce)
+            async with http.head(base, params={"token": track_token}) as r:  # a link checker
+                assert r.status == 200
+            async with desk.db.session() as session:
+                assert (await session.get(Participant, track.id)).completed_at is None
     finally:
         await runner.cleanup()
     await clock.tick(now + timedelta(hours=1, minutes=1))
@@ -376,6 +382,19 @@ async def test_completion_url_marks_once_and_refuses_forged_tokens(desk, smtp_si
     assert done.completed_via == "url" and len(thanks) == 1
     assert set(clock.mails(eacn.id)) == {"invitation", "thanks"}
     assert "reminder:1" in clock.mails(track.id)
+
+    async with desk.db.transaction() as session:  # once closed, a valid token records nothing
+        await close_campaign(session, await session.get(Campaign, campaign.id), "test")
+    runner = web.AppRunner(build_app(desk))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(base, params={"token": track_token}) as r:
+            assert r.status == 410 and "closed" in await r.text()
+    finally:
+        await runner.cleanup()
+    async with desk.db.session() as session:
+        assert (await session.get(Participant, track.id)).completed_at is None
 
 
 async def test_slack_survey_commands(desk):

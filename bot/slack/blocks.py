@@ -107,6 +107,14 @@ def ticket_card(t: dict) -> tuple[str, list[dict]]:
     return text, blocks
 
 
+def plain_card(t: dict) -> str:
+    """The card as text only: what Slack shows when it refused the card's blocks."""
+    requester = f"{t['requester_name']} <{t.get('sender')}>" if t.get("requester_name") else t.get("sender") or "?"
+    return cut(f"{_headline(t)}\nRequester: {inert(requester, 300)}\nSubject: {inert(t.get('subject'), 300)}\n"
+               f"Assignee: {mention(t['assignee']) if t.get('assignee') else 'nobody yet'}\n"
+               f"_(Slack refused this card's layout; act with `/eocic show {t['ref']}`)_", SECTION_CHARS)
+
+
 def thread_message(payload: dict) -> str:
     """A message in a card's thread: an inbound mail or a staff action."""
     if payload.get("type") == "mail":
