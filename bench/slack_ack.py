@@ -28,7 +28,7 @@ from common import median, percentile
 from sqlalchemy import insert
 
 from bot.runtime import open_desk
-from bot.slack_app import SlackEdge, web_client
+from bot.slack.app import SlackEdge, web_client
 from bot.web import build_app
 from config.settings import load_settings
 from handlers.tickets import ref_for

@@ -72,6 +72,7 @@ def register(sub) -> None:
     p.add_argument("--id", type=row_id, help="work on an existing announcement instead")
     p.add_argument("--test-to", metavar="EMAIL", help="send a test to this address (the preview)")
     p.add_argument("--approve", action="store_true", help="approve it (staff) for now or --at")
+    p.add_argument("--reject", action="store_true", help="reject it after its test: it stays a draft and is not sent")
     p.add_argument("--at", metavar="TIME", help="send at this time, e.g. '2026-12-01 09:00 Europe/Brussels'")
     p.add_argument("--send", action="store_true", help="write the mail now and deliver it from this process, with progress")
     p.add_argument("--status", action="store_true", help="print the progress figures")
@@ -214,6 +215,8 @@ async def cmd_announce(settings, args) -> int:
     from handlers import announcements
     from handlers.webinars import parse_start
 
+    if args.approve and args.reject:
+        return fail("give --approve or --reject, not both")
     if args.id is None and not (args.list_name and args.subject and args.markdown):
         return fail("give --list, --subject and --markdown for a new announcement, or --id for an existing one")
     markdown = ""
@@ -236,6 +239,8 @@ async def cmd_announce(settings, args) -> int:
             session.add(ann)
         if args.approve:
             await announcements.approve(session, ann, "cli", ann.send_at)
+        if args.reject:
+            await announcements.reject(session, ann, "cli")
         return ann.id
 
     code, ident = await in_transaction(settings, work)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlmodel import select
 
-from bot import slack_files
+from bot.slack import files as slack_files
 from bot.scheduler import current_desk, schedule
 from handlers.report_commands import report_reply
 from handlers.report_files import service_file

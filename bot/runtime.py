@@ -103,7 +103,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         register_list_jobs(scheduler, desk)
         from bot.report_jobs import register_jobs as register_report_jobs  # the monthly service report (issue 11)
         register_report_jobs(scheduler, desk)
-        from bot.slack_app import start_slack  # Slack app, card delivery, morning digest (issue 4)
+        from bot.slack.app import start_slack  # Slack app, card delivery, morning digest (issue 4)
         await start_slack(desk, stack, stop)
         scheduler.start()
         stack.push_async_callback(scheduler.stop)

@@ -27,7 +27,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import slack_blocks, slack_errors, slack_files
+from bot import slack_errors
+from bot.slack import blocks as slack_blocks
+from bot.slack import files as slack_files
 from bot.passes import run_passes
 from config.settings import Settings
 from handlers import complementarities, survey_answers, survey_commands, ticket_queries
@@ -143,8 +145,9 @@ class SlackDelivery:
             shown = await ticket_queries.card(session, self.settings, ticket)
             text, blocks = slack_blocks.ticket_card(shown)
             if ticket.intent == "survey":  # "we have submitted it": a button per campaign to confirm
-                blocks = blocks + await survey_commands.confirm_blocks(session, ticket.requester_email)
-            blocks = blocks + await complementarities.card_blocks(session, ticket)  # B3: whom to bring together
+                blocks = blocks + slack_blocks.survey_confirm_buttons(
+                    await survey_commands.pending_confirmations(session, ticket.requester_email))
+            blocks = blocks + slack_blocks.complementarities(await complementarities.card_text(session, ticket))
         plain = slack_blocks.plain_card(shown)
         if card is None:
             answer = await self._post_blocks(notice, notice.channel, text, blocks, plain)

@@ -131,6 +131,15 @@ async def approve(session: AsyncSession, ann: Announcement, actor: str, send_at:
     await audit(session, actor, "announcement.approved", None, announcement=ann.id, send_at=ann.send_at.isoformat())
 
 
+async def reject(session: AsyncSession, ann: Announcement, actor: str, reason: str = "") -> None:
+    """Staff turn down a test send: the announcement goes back to (or stays) a draft and is not sent."""
+    if ann.state not in (AnnouncementState.draft, AnnouncementState.approved):
+        raise ValueError(f"announcement {ann.id} is {ann.state.value}: it can no longer be rejected")
+    ann.state, ann.approved_by, ann.approved_at, ann.send_at = AnnouncementState.draft, None, None, None
+    session.add(ann)
+    await audit(session, actor, "announcement.rejected", None, announcement=ann.id, reason=reason[:500])
+
+
 async def cancel(session: AsyncSession, ann: Announcement, actor: str) -> int:
     """Stop an announcement: rows not yet sent are cancelled. Returns how many."""
     ann.state = AnnouncementState.cancelled

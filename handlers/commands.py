@@ -1,8 +1,9 @@
-"""The `/eocic` command language, independent of Slack: parse a line, check the caller, run a subcommand.
+"""The `/eocic` command language, independent of Slack: parse a line, run a subcommand.
 
 Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys, reports, match,
 lists: SUBCOMMAND_MODULES); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
-(bot/slack.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the edge renders.
+(bot/slack/listeners/commands.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the
+edge renders. `dispatch` gets the words as typed: Slack's escaping is undone by the edge before.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from handlers.context import Deps
+from handlers.mrkdwn import escape
 
 
 class UsageError(ValueError):
@@ -34,12 +36,12 @@ class Caller:
 @dataclass
 class Reply:
     text: str
-    blocks: list[dict] | None = None
     public: bool = False  # False: only the caller sees it
-    modal: dict | None = None  # a view to open with the caller's trigger_id
-    data: Any = None  # structured result, for tests and other edges
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content) to upload
-    files_to: str | None = None  # where the files go: a channel id, a user id (privately), None: where asked
+    modal: dict | None = None  # a form to open with the caller's trigger_id: {"form": NAME, …}
+    data: Any = None  # structured result, for tests and other edges ({"view": NAME, …} picks a layout)
+    # (filename, content) to upload: with the answer where it is public, else to the caller alone (a DM)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    files_to: str | None = None  # or there: a channel id, or a user id (that person alone)
 
 
 Handler = Callable[[Deps, Caller, list[str]], Awaitable[Reply]]
@@ -56,7 +58,7 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 # The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
 SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands",
-                      "handlers.report_commands", "handlers.complementarities")
+                      "handlers.webinar_commands", "handlers.report_commands", "handlers.complementarities")
 
 
 def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
@@ -80,11 +82,6 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def is_staff(deps: Deps, user_id: str) -> bool:
-    staff = getattr(deps.settings, "staff", None) or []
-    return user_id in staff
-
-
 async def dispatch(deps: Deps, caller: Caller, text: str) -> Reply:
     try:
         words = shlex.split(text.strip())
@@ -96,11 +93,11 @@ async def dispatch(deps: Deps, caller: Caller, text: str) -> Reply:
     command = load_subcommands().get(name)
     if command is None:
         return Reply(f"`{name}` is not an /eocic command.\n{help_text()}")
-    if not is_staff(deps, caller.user_id):
-        return Reply("Sorry, only EOCIC staff can use /eocic. Ask an administrator to add you to EOCIC_STAFF.")
     try:
         return await command.handler(deps, caller, args)
-    except UsageError as exc:
+    except UsageError as exc:  # its text is ours, with what came from the caller already escaped
         return Reply(f"{exc}\nUsage: `/eocic {command.usage}`")
+    except ValueError as exc:  # an address, date or state a lower layer refused
+        return Reply(f"{escape(str(exc))}\nUsage: `/eocic {command.usage}`")
     except LookupError as exc:  # unknown ticket, campaign, partnership, …
-        return Reply(f"{exc.args[0] if exc.args else exc}\nUsage: `/eocic {command.usage}`")
+        return Reply(f"{escape(str(exc.args[0] if exc.args else exc))}\nUsage: `/eocic {command.usage}`")

@@ -88,13 +88,12 @@ async def match(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return Reply(f"Complementarities of *{escape(found['partnership'])}*:\n" + "\n".join(lines(found)), data=found)
 
 
-async def card_blocks(session: AsyncSession, ticket: Ticket) -> list[dict]:
-    """A section for the card of a `complementarities` ticket from a known partnership (else nothing)."""
+async def card_text(session: AsyncSession, ticket: Ticket) -> str | None:
+    """For the card of a `complementarities` ticket from a known partnership: whom to bring together (else None)."""
     if ticket.category != CATEGORY or ticket.partnership_id is None:
-        return []
+        return None
     partnership = await session.get(Partnership, ticket.partnership_id)
     found = await matches(session, partnership.acronym)
     if not found["suggestions"]:
-        return []
-    text = f"*Complementarities of {escape(found['partnership'])}*\n" + "\n".join(lines(found, SHOWN))
-    return [{"type": "section", "block_id": "complementarities", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+        return None
+    return f"*Complementarities of {escape(found['partnership'])}*\n" + "\n".join(lines(found, SHOWN))

@@ -7,13 +7,14 @@ import json
 from handlers import announcements, lists, persons
 from handlers.commands import Caller, Reply, UsageError, subcommand
 from handlers.context import Deps
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, mention
 from handlers.webinars import parse_start
 from models.partnerships import contact_by_email
 
 LIST_USAGE = "list show NAME | list add NAME EMAIL \"how they consented\" | list remove NAME EMAIL"
 PERSON_USAGE = "person export EMAIL | person erase EMAIL"
-ANNOUNCE_USAGE = "announce status ID | announce test ID EMAIL | announce approve ID [YYYY-MM-DDTHH:MM] | announce cancel ID"
+ANNOUNCE_USAGE = ("announce status ID | announce test ID EMAIL | announce approve ID [YYYY-MM-DDTHH:MM] | announce reject ID | "
+                  "announce cancel ID")
 
 
 def _args(args: list[str], n: int) -> list[str]:
@@ -70,7 +71,8 @@ async def person_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
         async with deps.db.session() as session:
             data = await persons.export(session, address)
         payload = json.dumps(data, ensure_ascii=False, indent=1).encode()
-        return Reply(f"Everything held on {escape(address)} is attached.", data=data, files=[("person.json", payload)])
+        return Reply(f"Everything held on {escape(address)} is in person.json, sent to you alone in a direct message "
+                     "(personal data never goes to a channel).", data=data, files=[("person.json", payload)])
     if action == "erase":
         done = await persons.erase_and_reclaim(deps.db, address, caller.actor)
         return Reply(f"Erased: {escape(address)} is now {done['pseudonym']} everywhere "
@@ -90,11 +92,15 @@ async def announce_command(deps: Deps, caller: Caller, args: list[str]) -> Reply
             return Reply(figures.text(), data=figures.as_dict())
         if action == "test":
             await announcements.send_test(session, deps.settings, ann, _args(rest, 1)[0], caller.actor)
-            reply = Reply(f"A test of announcement {ann.id} is on its way to {escape(rest[0])}.")
+            reply = Reply(f"A test of announcement {ann.id} (*{escape(ann.subject)}*) is on its way to {escape(rest[0])}. "
+                          "Check it, then approve or reject it here.", data={"view": "announce_test", "id": ann.id})
         elif action == "approve":
             when = parse_start(rest[0], deps.settings.webinar_timezone)[0] if rest else None
             await announcements.approve(session, ann, caller.actor, when)
-            reply = Reply(f"Announcement {ann.id} approved; it goes out {'at ' + rest[0] if rest else 'now'}.")
+            reply = _decided(ann, True, rest[0] if rest else None)
+        elif action == "reject":
+            await announcements.reject(session, ann, caller.actor)
+            reply = _decided(ann, False)
         elif action == "cancel":
             n = await announcements.cancel(session, ann, caller.actor)
             reply = Reply(f"Announcement {ann.id} cancelled; {n} unsent mail(s) withdrawn.")
@@ -102,3 +108,14 @@ async def announce_command(deps: Deps, caller: Caller, args: list[str]) -> Reply
             raise UsageError(f"`{escape(action)}` is not an announce action.")
     deps.mail_queued()
     return reply
+
+
+async def decide(deps: Deps, caller: Caller, ident: str, approved: bool) -> Reply:
+    """The Approve / Reject button under a test send (same effect as `announce approve|reject ID`)."""
+    return await announce_command(deps, caller, ["approve" if approved else "reject", ident])
+
+
+def _decided(ann, approved: bool, at: str | None = None) -> Reply:
+    text = (f"Announcement {ann.id} approved by {mention(ann.approved_by)}; it goes out {'at ' + escape(at) if at else 'now'}."
+            if approved else f"Announcement {ann.id} rejected: it stays a draft and is not sent.")
+    return Reply(text, data={"view": "announce_decided", "id": ann.id, "approved": approved})

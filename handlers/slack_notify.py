@@ -3,7 +3,7 @@
 `install(deps)` adds `on_ticket_event` to the ticket hooks when Slack is configured, so that
 intake ("opened", "message"), staff actions ("action") and other features' events refresh the
 ticket's card and tell the card's thread what happened. Rows carry plain data; Block Kit is
-rendered at delivery (bot/slack_blocks.py). Keys make every notice idempotent.
+rendered at delivery (bot/slack/blocks.py). Keys make every notice idempotent.
 """
 
 from __future__ import annotations

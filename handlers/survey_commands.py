@@ -1,7 +1,8 @@
 """`/eocic survey …`: list, new (modal), status (with a bar chart), remind, extend, close, done.
 
-The modal's submission (callback_id `survey_new`) is handed to `create_from_modal`, which
-returns Slack's `response_action: errors` shape for fields that are wrong.
+`survey new` asks the edge for the form made of `FIELDS`; its submission comes back to
+`create_from_form` as {field id: text}, which answers {field id: what is wrong}, or a `Reply`
+once the campaign is created.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from models.surveys import Campaign
 
 USAGE = ("survey list | new | status NAME | remind NAME [now] | extend NAME DATE | close NAME | "
          "done NAME ACRONYM")
-MODAL_CALLBACK = "survey_new"
-_FIELDS = [  # block/action id, label, placeholder, optional
+FORM = "survey_new"
+FIELDS = [  # block/action id, label, placeholder, optional
     ("name", "Campaign name", "ESCP-4i progress survey 2019", False),
     ("audience", "Audience", "ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2", False),
     ("url", "Survey URL with {token}", "https://survey.example/index.php/123456?token={token}", False),
@@ -45,7 +46,7 @@ async def survey(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     if action == "list":
         return await _list(deps)
     if action == "new":
-        return Reply("Opening the new-campaign form…", modal=new_campaign_modal())
+        return Reply("Opening the new-campaign form…", modal={"form": FORM})
     if action in _ACTIONS:
         if not rest:
             raise UsageError(f"`survey {action}` needs the campaign name (quote it if it has spaces).")
@@ -58,10 +59,10 @@ async def _list(deps: Deps) -> Reply:
         campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
         items = [await campaign_status(session, c) for c in campaigns]
     if not items:
-        return Reply("No survey campaigns yet. Start one with `/eocic survey new`.", data=[])
+        return Reply("No survey campaigns yet. Start one with `/eocic survey new`.", data={"view": "surveys", "campaigns": []})
     lines = [f"• *{escape(s['name'])}* ({s['state']}, closes {s['closes_at'][:16].replace('T', ' ')}): "
              f"{s['answered']}/{s['total']} answered ({s['response_rate']}%)" for s in items]
-    return Reply("\n".join(lines), data=items)
+    return Reply("\n".join(lines), data={"view": "surveys", "campaigns": items})
 
 
 async def _status(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Reply:
@@ -143,45 +144,32 @@ async def _checked(decision):
         raise UsageError(str(exc)) from None
 
 
-def new_campaign_modal() -> dict:
-    blocks = []
-    for field_id, label, placeholder, optional in _FIELDS:
-        blocks.append({
-            "type": "input", "block_id": field_id, "optional": optional,
-            "label": {"type": "plain_text", "text": label},
-            "element": {"type": "plain_text_input", "action_id": field_id,
-                        "placeholder": {"type": "plain_text", "text": placeholder[:150]}},
-        })
-    return {"type": "modal", "callback_id": MODAL_CALLBACK, "title": {"type": "plain_text", "text": "New survey"},
-            "submit": {"type": "plain_text", "text": "Create"}, "close": {"type": "plain_text", "text": "Cancel"},
-            "blocks": blocks}
-
-
-async def create_from_modal(deps: Deps, caller: Caller, state_values: dict) -> dict:
-    """Handle the modal's submission: `{}` when created, else `{"response_action": "errors", …}`."""
-    values = {f: ((state_values.get(f) or {}).get(f) or {}).get("value") or "" for f, *_ in _FIELDS}
+async def create_from_form(deps: Deps, caller: Caller, values: dict[str, str]) -> dict[str, str] | Reply:
+    """The new-campaign form submitted: {field id: what is wrong}, or the answer once the campaign is created."""
     tz = deps.settings.survey_timezone
     try:
         opens = parse_datetime(values["opens"], tz)
     except ValueError as exc:
-        return {"response_action": "errors", "errors": {"opens": str(exc)}}
+        return {"opens": str(exc)}
     try:
         closes = parse_datetime(values["closes"], tz)
     except ValueError as exc:
-        return {"response_action": "errors", "errors": {"closes": str(exc)}}
+        return {"closes": str(exc)}
     if not values["max_reminders"].strip().isdigit():
-        return {"response_action": "errors", "errors": {"max_reminders": "write a whole number, e.g. 3"}}
+        return {"max_reminders": "write a whole number, e.g. 3"}
     try:
         async with deps.db.transaction() as session:
-            await create_campaign(
+            campaign = await create_campaign(
                 session, deps.settings, name=values["name"], audience=values["audience"], url_template=values["url"],
                 opens_at=opens, closes_at=closes, first_reminder=values["first_reminder"], every=values["every"],
                 max_reminders=int(values["max_reminders"]), last_call_before=values["last_call"] or None,
                 actor=caller.actor,
             )
     except CampaignError as exc:
-        return {"response_action": "errors", "errors": {_field_of(str(exc)): str(exc)}}
-    return {}
+        return {_field_of(str(exc)): str(exc)}
+    return Reply(f"Survey campaign *{escape(campaign.name)}* created: it opens {campaign.opens_at.isoformat()} and "
+                 f"closes {campaign.closes_at.isoformat()}. `/eocic survey status \"{escape(campaign.name)}\"` follows it.",
+                 data={"view": "survey", "id": campaign.id, "name": campaign.name})
 
 
 def _field_of(message: str) -> str:
@@ -194,16 +182,13 @@ def _field_of(message: str) -> str:
 
 
 # ---- a `survey` mail saying "we have submitted it": staff confirm with a button ----
-CONFIRM_ACTION = "survey_confirm_done"
 
 
-async def confirm_blocks(session, sender: str) -> list[dict]:
-    """Buttons for a survey-intent ticket: one per open campaign its sender's partnership has not
-    answered. The Slack edge adds them to the ticket card and routes `CONFIRM_ACTION` to `confirm_done`."""
-    elements = [{"type": "button", "action_id": f"{CONFIRM_ACTION}:{campaign.id}", "value": f"{campaign.id}:{partnership.acronym}",
-                 "text": {"type": "plain_text", "text": f"Mark {partnership.acronym} done in {campaign.name}"[:75]}}
-                for campaign, partnership in await pending_for_sender(session, sender)]
-    return [{"type": "actions", "block_id": CONFIRM_ACTION, "elements": elements[:5]}] if elements else []
+async def pending_confirmations(session, sender: str) -> list[dict]:
+    """For a survey-intent ticket: each open campaign its sender's partnership has not answered.
+    The Slack card shows a button for each; the button's value comes back to `confirm_done`."""
+    return [{"campaign_id": campaign.id, "campaign": campaign.name, "acronym": partnership.acronym}
+            for campaign, partnership in await pending_for_sender(session, sender)]
 
 
 async def confirm_done(deps: Deps, caller: Caller, value: str) -> Reply:

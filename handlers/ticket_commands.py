@@ -1,7 +1,7 @@
 """`/eocic` subcommands for tickets: queue, show, assign, reply, note, close, reopen, category, partner, stats.
 
 Each answers with a `Reply`: mrkdwn text (mail-derived parts escaped) and, in `data`, plain
-data with a "view" name that the Slack edge renders with buttons (bot/slack_blocks.py).
+data with a "view" name that the Slack edge renders with buttons (bot/slack/blocks.py).
 """
 
 from __future__ import annotations

@@ -445,7 +445,7 @@ async def test_one_click_from_a_received_header_with_the_desk_running(desk_env, 
 
 
 async def test_webinar_announcement_is_posted_to_the_triage_channel(tmp_path, smtp_sink):
-    from bot.slack_blocks import digest
+    from bot.slack.blocks import digest
     from models.slack import SlackNotice
     from tests.slack_rules import message_errors
 

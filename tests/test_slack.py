@@ -407,13 +407,13 @@ async def test_slash_command_answers_and_usage_errors(desk):
     assert any(b["type"] == "actions" for b in got["queue"]["blocks"])
 
     await desk.slack.command(f"assign {ref} <@{BEN}|ben>")
-    await desk.slack.command(f'note {ref} "called them <!channel>"')
+    await desk.slack.command(f'note {ref} "called them <!channel> &amp; &lt;b&gt;"')  # as Slack escapes "@channel & <b>"
     await desk.slack.command(f"reply {ref}")
     await desk.edge.drain()
     t = await ticket(desk.db, ref)
     assert t.assignee == BEN
     assert (await desk.api.wait_for("views.open"))[0].args["view"]["callback_id"] == "reply_modal"
-    assert await wait_until(lambda: _thread_has(desk, "called them &lt;!channel&gt;"))
+    assert await wait_until(lambda: _thread_has(desk, "called them @channel &amp; &lt;b&gt;"))  # as typed, escaped once
 
 
 async def _thread_has(desk, text: str) -> bool:
@@ -439,7 +439,7 @@ async def test_app_home_and_event_retries_are_handled_once(desk):
 
 
 async def test_morning_digest_lists_overdue_tickets_and_flags_their_cards(desk):
-    from bot.slack_app import DIGEST_JOB, morning_digest
+    from bot.slack.app import DIGEST_JOB, morning_digest
 
     await ingest(mail(), desk.desk.deps, Source("test"))
     ref = (await desk.api.wait_for("chat.postMessage", channel=TRIAGE))[0].args["text"].split(":")[0]
@@ -499,7 +499,7 @@ def test_escaping_and_cutting_keep_text_inert():
 
 
 def test_a_ticket_in_several_home_sections_and_the_reply_box_are_what_slack_accepts():
-    from bot.slack_blocks import home_view, reply_modal, ticket_card
+    from bot.slack.blocks import home_view, reply_modal, ticket_card
 
     t = {"ref": "EOCIC-00042", "status": "open", "subject": "s" * 300, "sender": "ana@inovcluster.example",
          "created_at": "2026-11-20T10:00:00+00:00", "excerpt": "x" * 20_000, "overdue": True, "assignee": ADA}

@@ -1,13 +1,17 @@
 """Every Block Kit shape the desk sends to Slack, built from plain data in this one place.
 
-Text that came from mail goes through `handlers.mrkdwn.inert` (escaped, cut to Slack's
-limits); messages keep under 50 blocks, views under 100.
+Handlers return data (a ticket card dict, a form name, a list of pending confirmations); this
+module turns it into blocks and views, and holds every action id and callback id they carry
+(bot/slack/listeners registers a listener for each). Text that came from mail goes through
+`handlers.mrkdwn.inert` (escaped, cut to Slack's limits); messages keep under 50 blocks, views
+under 100, block ids are unique within a message or view.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from handlers import survey_commands, webinar_commands
 from handlers.mrkdwn import cut, escape, inert, mention, quote
 from handlers.staff_actions import CATEGORIES
 from models.base import utcnow
@@ -17,8 +21,16 @@ FIELD_CHARS = 2000
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 
+INPUT_CHARS = 3000  # Slack's most for one plain_text_input
+
+# Action ids of buttons (the listeners route on them) and callback ids of modals.
 ASSIGN_ME, REPLY, CATEGORY, CLOSE, REOPEN = "ticket_assign_me", "ticket_reply", "ticket_category", "ticket_close", "ticket_reopen"
-REPLY_VIEW, CATEGORY_VIEW = "reply_modal", "category_modal"
+TICKET_ACTIONS = (ASSIGN_ME, REPLY, CATEGORY, CLOSE, REOPEN)
+SURVEY_CONFIRM = "survey_confirm_done"  # one button per campaign: action id "survey_confirm_done:ID"
+ANNOUNCE_APPROVE, ANNOUNCE_REJECT = "announce_approve", "announce_reject"
+REPLY_VIEW, CATEGORY_VIEW, SURVEY_VIEW, WEBINAR_VIEW = "reply_modal", "category_modal", "survey_new", "webinar_new"
+# The reply form: an answer longer than one box (3000 characters) continues in the next ones.
+REPLY_PARTS = ("reply", "reply_2", "reply_3")
 
 
 def _text(text: str, kind: str = "mrkdwn") -> dict:
@@ -50,13 +62,12 @@ def age(iso: str, now: datetime | None = None) -> str:
     return f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def ticket_buttons(t: dict, place: str = "") -> dict:
-    """The ticket's buttons; `place` keeps block ids unique where a ticket is listed twice (App Home sections)."""
+def ticket_buttons(t: dict, block_id: str | None = None) -> dict:
     closed = t["status"] == "closed"
     buttons = [] if closed else [_button("Assign to me", ASSIGN_ME, t["ref"])]
     buttons += [_button("Reply", REPLY, t["ref"], "primary"), _button("Change category", CATEGORY, t["ref"])]
     buttons.append(_button("Reopen", REOPEN, t["ref"]) if closed else _button("Close", CLOSE, t["ref"], "danger"))
-    return {"type": "actions", "block_id": f"{place}ticket:{t['ref']}", "elements": buttons}
+    return {"type": "actions", "block_id": block_id or f"ticket:{t['ref']}", "elements": buttons}
 
 
 def _headline(t: dict) -> str:
@@ -124,15 +135,27 @@ def thread_message(payload: dict) -> str:
     return f":white_check_mark: {actor} {escape(verb or 'changed')} the ticket"
 
 
-def ticket_rows(tickets: list[dict], place: str = "") -> list[dict]:
-    """A compact list of tickets, each with its buttons (App Home, /eocic queue)."""
+def ticket_rows(tickets: list[dict], section: str = "list") -> list[dict]:
+    """A compact list of tickets, each with its buttons (App Home, /eocic queue).
+
+    `section` goes into the block ids: a ticket may be listed in two sections of one view."""
     blocks: list[dict] = []
     for t in tickets:
         who = f" · {mention(t['assignee'])}" if t.get("assignee") else ""
         blocks.append(_section(f"{_headline(t)}{who}\n{inert(t.get('subject'), 200)} — {inert(t.get('sender'), 100)} · "
                                f"{age(t['created_at'])}"))
-        blocks.append(ticket_buttons(t, place))
+        blocks.append(ticket_buttons(t, f"{section}:ticket:{t['ref']}"))
     return blocks
+
+
+def fallback(text: str) -> str:
+    """A message's `text`: shown in notifications, and alone where blocks cannot be."""
+    return cut(text, SECTION_CHARS)
+
+
+def refusal_home(text: str) -> dict:
+    """The Home tab of someone who may not use the desk: why, and whom to ask."""
+    return {"type": "home", "blocks": [_section(text)]}
 
 
 def home_view(data: dict) -> dict:
@@ -140,7 +163,7 @@ def home_view(data: dict) -> dict:
     for key, title in (("mine", "Your open tickets"), ("unassigned", "Unassigned"), ("overdue", "Overdue")):
         part = data[key]
         blocks += [{"type": "divider"}, _section(f"*{title}* ({part['total']})")]
-        blocks += ticket_rows(part["tickets"], f"{key}:") or [_context("Nothing here.")]
+        blocks += ticket_rows(part["tickets"], key) or [_context("Nothing here.")]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
 
 
@@ -156,14 +179,51 @@ def reply_modal(t: dict) -> dict:
         "blocks": [
             _section(f"*{inert(t.get('subject'), 300)}*\nfrom {inert(t.get('sender'), 200)}"),
             _section(quote(t.get("excerpt", ""), 2500, lines=25) or "_(no text)_"),
-            {"type": "input", "block_id": "reply", "label": _plain("Your answer to the requester", 2000),
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
-            {"type": "input", "block_id": "note", "optional": True, "label": _plain("Internal note (not mailed)", 2000),
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
+            *(_text_input(block_id, label, optional=n > 0) for n, (block_id, label) in enumerate(zip(
+                REPLY_PARTS, ("Your answer to the requester", "Continued (if longer than 3000 characters)",
+                              "Continued (if longer than 6000 characters)"))
+            )),
+            _text_input("note", "Internal note (not mailed)", optional=True),
             _context("Sent by mail with your name in the signature, threaded to the request; the ticket then waits "
                      "for the requester."),
         ],
     }
+
+
+def _text_input(block_id: str, label: str, *, optional: bool = False, multiline: bool = True,
+                placeholder: str | None = None, action_id: str = "text") -> dict:
+    element = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline, "max_length": INPUT_CHARS}
+    if placeholder:
+        element["placeholder"] = _plain(placeholder, 150)
+    return {"type": "input", "block_id": block_id, "optional": optional, "label": _plain(label, 2000), "element": element}
+
+
+def reply_text(values: dict) -> str:
+    """The answer typed in the reply form: its boxes joined (each holds at most 3000 characters)."""
+    return "\n".join(v for v in (input_value(values, part) for part in REPLY_PARTS) if v.strip()).strip()
+
+
+def input_value(values: dict, block_id: str, action_id: str = "text") -> str:
+    """A text input's value from a submitted view's `state.values` ('' when empty or absent)."""
+    return ((values.get(block_id) or {}).get(action_id) or {}).get("value") or ""
+
+
+def form_values(values: dict, fields) -> dict[str, str]:
+    """A handler's form (`fields`: (id, label, placeholder, optional)) read back from `state.values`."""
+    return {field_id: input_value(values, field_id, field_id) for field_id, *_ in fields}
+
+
+def errors(problems: dict[str, str]) -> dict:
+    """Slack's answer to a submission with wrong fields: the modal stays open and shows each message."""
+    return {"response_action": "errors", "errors": {k: cut(v, 2000) for k, v in problems.items()}}
+
+
+def fields_modal(callback_id: str, title: str, submit: str, fields) -> dict:
+    """A form of text inputs from a handler's field list; block id and action id are the field's id."""
+    blocks = [_text_input(field_id, label, optional=optional, multiline=False, placeholder=placeholder, action_id=field_id)
+              for field_id, label, placeholder, optional in fields]
+    return {"type": "modal", "callback_id": callback_id, "title": _plain(title, 24), "submit": _plain(submit, 24),
+            "close": _plain("Cancel", 24), "blocks": blocks}
 
 
 def category_modal(t: dict) -> dict:
@@ -187,17 +247,50 @@ def category_modal(t: dict) -> dict:
     }
 
 
-MODALS = {"reply": reply_modal, "category": category_modal}
-
-
 def modal(spec: dict) -> dict:
-    """A view from a command's `Reply.modal`: plain data {"form": NAME, "ticket": card}, or a view as is."""
-    return MODALS[spec["form"]](spec["ticket"]) if "form" in spec else spec
+    """The view for a handler's `Reply.modal`: plain data {"form": NAME, …}."""
+    form = spec["form"]
+    if form == "reply":
+        return reply_modal(spec["ticket"])
+    if form == "category":
+        return category_modal(spec["ticket"])
+    if form == SURVEY_VIEW:
+        return fields_modal(SURVEY_VIEW, "New survey", "Create", survey_commands.FIELDS)
+    if form == WEBINAR_VIEW:
+        return fields_modal(WEBINAR_VIEW, "New webinar", "Create", webinar_commands.FIELDS)
+    raise KeyError(f"no form {form!r}")
 
 
-def command_blocks(text: str, data: dict | None) -> list[dict] | None:
-    """Blocks for a command's answer: tickets get their buttons; otherwise plain text is enough."""
-    view = (data or {}).get("view")
+def survey_confirm_buttons(pending: list[dict]) -> list[dict]:
+    """On a survey-intent ticket's card: a button per open campaign its partnership has not answered."""
+    elements = [{"type": "button", "action_id": f"{SURVEY_CONFIRM}:{p['campaign_id']}",
+                 "value": f"{p['campaign_id']}:{p['acronym']}"[:2000],
+                 "text": _plain(f"Mark {p['acronym']} done in {p['campaign']}", 75)} for p in pending[:5]]
+    return [{"type": "actions", "block_id": SURVEY_CONFIRM, "elements": elements}] if elements else []
+
+
+def complementarities(text: str | None) -> list[dict]:
+    """On a `complementarities` ticket's card: the partnerships to bring together (B3), if any."""
+    return [{**_section(text), "block_id": "complementarities"}] if text else []
+
+
+def approval_buttons(announcement_id: int) -> dict:
+    """Under a newsletter's test send: approve it for sending, or reject it (it stays a draft)."""
+    value = str(announcement_id)
+    return {"type": "actions", "block_id": f"announce:{value}", "elements": [
+        {"type": "button", "action_id": ANNOUNCE_APPROVE, "value": value, "style": "primary", "text": _plain("Approve and send", 75),
+         "confirm": {"title": _plain("Send it?", 100), "text": _text("It goes to every member of the list.", "plain_text"),
+                     "confirm": _plain("Send", 30), "deny": _plain("Not yet", 30)}},
+        {"type": "button", "action_id": ANNOUNCE_REJECT, "value": value, "style": "danger", "text": _plain("Reject", 75)},
+    ]}
+
+
+def command_blocks(text: str, data) -> list[dict] | None:
+    """Blocks for a command's answer: tickets get their buttons, a test send its approval buttons;
+    otherwise plain text is enough."""
+    view = data.get("view") if isinstance(data, dict) else None
+    if view == "announce_test":
+        return [*(_section(chunk) for chunk in _chunks(text, SECTION_CHARS)), approval_buttons(data["id"])][:MESSAGE_BLOCKS]
     if view == "queue":
         return [_section(data["title"]), *ticket_rows(data["tickets"])][:MESSAGE_BLOCKS]
     if view == "ticket":
@@ -233,4 +326,4 @@ def digest(payload: dict) -> tuple[str, list[dict]]:
         return title, [_section(title)]
     title = f":sunrise: Good morning. {total} ticket(s) have had no first response within {payload.get('days')} working days."
     more = [_context(f"… and {total - len(tickets)} more: `/eocic queue overdue`")] if total > len(tickets) else []
-    return title, [_section(title), *ticket_rows(tickets), *more][:MESSAGE_BLOCKS]
+    return title, [_section(title), *ticket_rows(tickets, "digest"), *more][:MESSAGE_BLOCKS]

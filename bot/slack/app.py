@@ -1,16 +1,15 @@
 """The Slack edge: a slack-bolt AsyncApp in the desk's process, over HTTP (/slack/events) or Socket Mode.
 
-Every listener acks first and does its work in a task afterwards (`spawn`), so Slack gets
-its answer in milliseconds. The work is done by the same handlers as everywhere else:
-`/eocic` goes to `handlers.commands.dispatch`, buttons and modals to `handlers.staff_actions`.
-Only staff (EOCIC_STAFF: user ids, or user groups resolved to their members) can act.
+Every listener (bot/slack/listeners) acks first and does its work in a task afterwards
+(`spawn`), so Slack gets its answer in milliseconds; a task that fails still answers the
+adviser ("that failed; logged as REF"). Handlers return plain data (`Reply`); `answer` turns it
+into what Slack shows, with bot/slack/blocks.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import OrderedDict
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -21,20 +20,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack_blocks, slack_files
 from bot.scheduler import current_desk, schedule
+from bot.slack import blocks, files, listeners
+from bot.slack.access import REFUSAL, is_staff, staff_only
+from bot.slack.failures import failure_ref, failure_text
+from bot.slack.requests import RequestGuard
 from bot.slack_delivery import SlackDelivery
-from handlers import slack_notify, staff_actions, survey_commands, ticket_queries
-from handlers.commands import Caller, dispatch, is_staff
+from handlers import slack_notify, ticket_queries
+from handlers.commands import Caller, Reply
 from handlers.service_levels import BRUSSELS
-from handlers.staff_actions import ActionRefused
-from handlers.tickets import TicketNotFound, get_ticket
 from models.slack import requeue_held
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "Sorry, only EOCIC staff can act on tickets. Ask an administrator to add you to EOCIC_STAFF."
 SEEN_EVENTS = 10_000
+# Work after the ack runs at most this many at a time: a burst of clicks then waits in line
+# instead of filling the event loop, so the next request's ack is not delayed behind it.
+WORK_SLOTS = 4
 STAFF_REFRESH_SECONDS = 600
 DIGEST_JOB = "slack.morning_digest"
 
@@ -51,22 +53,21 @@ class SlackEdge:
         self.desk = desk
         self.client = client
         self.tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(WORK_SLOTS)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._names: dict[str, str] = {}
         self.configured_staff = list(desk.settings.staff)
         secret = desk.settings.slack_signing_secret.get_secret_value()
         self.http_enabled = bool(secret)  # without a signing secret, only Socket Mode may deliver requests
+        self.guard = RequestGuard(secret) if secret else None
         self.app = AsyncApp(
             client=client, signing_secret=secret or None, request_verification_enabled=bool(secret),
             process_before_response=True, logger=logging.getLogger("slack_bolt"),
         )
+        self.app.middleware(self._with_edge)
         self.app.middleware(self._once_per_event)
-        self.app.command("/eocic")(self.on_command)
-        self.app.action(re.compile(r"^ticket_"))(self.on_ticket_button)
-        self.app.action(re.compile(f"^{survey_commands.CONFIRM_ACTION}"))(self.on_survey_confirm)
-        self.app.view(slack_blocks.REPLY_VIEW)(self.on_reply_submitted)
-        self.app.view(slack_blocks.CATEGORY_VIEW)(self.on_category_submitted)
-        self.app.event("app_home_opened")(self.on_home_opened)
+        self.app.middleware(staff_only)
+        listeners.register(self.app)
 
     @property
     def deps(self):
@@ -74,23 +75,33 @@ class SlackEdge:
 
     # --- plumbing ---------------------------------------------------------------------
 
-    def spawn(self, coro) -> None:
-        """Run the slow part of a request after its ack."""
-        task = asyncio.create_task(self._guarded(coro))
+    def spawn(self, coro, *, user: str | None = None, respond=None) -> None:
+        """Run the slow part of a request after its ack; if it fails, `user` is told so."""
+        task = asyncio.create_task(self._guarded(coro, user, respond))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    @staticmethod
-    async def _guarded(coro) -> None:
+    async def _guarded(self, coro, user: str | None, respond) -> None:
         try:
-            await coro
+            async with self._slots:
+                await coro
         except Exception:
-            log.exception("Slack request handling failed")
+            ref = failure_ref()
+            log.exception("Slack request handling failed (%s)", ref)
+            if user:
+                try:
+                    await self.tell(user, failure_text(ref), respond)
+                except Exception:
+                    log.exception("could not tell %s that %s failed", user, ref)
 
     async def drain(self) -> None:
         """Wait for the work of requests already acked (tests, shutdown)."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def _with_edge(self, context, next_):
+        context["edge"] = self
+        return await next_()
 
     async def _once_per_event(self, body, next_):
         """Slack retries an event it thinks we missed (X-Slack-Retry-Num): each event_id is handled once."""
@@ -128,128 +139,43 @@ class SlackEdge:
                 log.warning("cannot read the members of user group %s: %s", group, exc.response.get("error"))
         self.desk.settings.staff = sorted(set(self.configured_staff) | members)
 
-    async def _tell(self, user_id: str, text: str, respond=None) -> None:
+    # --- answers ----------------------------------------------------------------------
+
+    async def direct_channel(self, user_id: str) -> str:
+        """The bot's direct-message channel with `user_id` (im:write)."""
+        return (await self.client.conversations_open(users=user_id))["channel"]["id"]
+
+    async def tell(self, user_id: str, text: str, respond=None, **message) -> None:
         """An answer only `user_id` sees: ephemeral where the request came from, else a direct message."""
         if respond is not None and respond.response_url:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await respond(text=text, response_type="ephemeral", replace_original=False, **message)
         else:
-            await self.client.chat_postMessage(channel=user_id, text=text)
+            await self.client.chat_postMessage(channel=await self.direct_channel(user_id), text=text, **message)
 
-    # --- /eocic ------------------------------------------------------------------------
-
-    async def on_command(self, ack, command, respond) -> None:
-        await ack()
-        self.spawn(self._command(command, respond))
-
-    async def _command(self, command: dict, respond) -> None:
-        caller = Caller(user_id=command["user_id"], user_name=command.get("user_name", ""),
-                        channel_id=command.get("channel_id"), trigger_id=command.get("trigger_id"))
-        reply = await dispatch(self.deps, caller, command.get("text", ""))
-        if reply.modal and caller.trigger_id:
-            await self.client.views_open(trigger_id=caller.trigger_id, view=slack_blocks.modal(reply.modal))
+    async def answer(self, caller: Caller, reply: Reply, respond=None) -> None:
+        """Show a handler's `Reply`: open its form, or post its text (and files: privately unless public)."""
+        if reply.modal is not None:
+            if not caller.trigger_id:
+                raise RuntimeError("a form can only be opened from a Slack interaction (no trigger_id)")
+            await self.client.views_open(trigger_id=caller.trigger_id, view=blocks.modal(reply.modal))
             return
-        blocks = reply.blocks or slack_blocks.command_blocks(reply.text, reply.data)
-        await respond(text=reply.text[:3000], blocks=blocks, response_type="in_channel" if reply.public else "ephemeral")
-        await slack_files.upload(self.client, reply.files_to or caller.channel_id, reply.files)
-
-    # --- buttons -----------------------------------------------------------------------
-
-    async def on_ticket_button(self, ack, body, action, respond) -> None:
-        await ack()
-        self.spawn(self._button(body, action, respond))
-
-    async def _button(self, body: dict, action: dict, respond) -> None:
-        user, ref, action_id = body["user"]["id"], action.get("value", ""), action["action_id"]
-        if not is_staff(self.deps, user):
-            await self._tell(user, REFUSAL, respond)
-            return
-        actor, key = f"slack:{user}", f"slack:{body.get('trigger_id') or action.get('action_ts')}"
-        try:
-            if action_id == slack_blocks.ASSIGN_ME:
-                await staff_actions.assign(self.deps, ref, user, actor=actor, key=key)
-            elif action_id == slack_blocks.CLOSE:
-                await staff_actions.close(self.deps, ref, actor=actor, key=key)
-            elif action_id == slack_blocks.REOPEN:
-                await staff_actions.reopen(self.deps, ref, actor=actor, key=key)
-            elif action_id in (slack_blocks.REPLY, slack_blocks.CATEGORY):
-                form = "reply" if action_id == slack_blocks.REPLY else "category"
-                async with self.deps.db.session() as session:
-                    card = await ticket_queries.card(session, self.deps.settings, await get_ticket(session, ref))
-                await self.client.views_open(trigger_id=body["trigger_id"], view=slack_blocks.modal({"form": form, "ticket": card}))
-            else:
-                log.warning("unknown ticket action %s", action_id)
-        except (ActionRefused, TicketNotFound) as exc:
-            await self._tell(user, str(exc), respond)
-        if (body.get("view") or {}).get("type") == "home":
-            await self.publish_home(user)
-
-    async def on_survey_confirm(self, ack, body, action, respond) -> None:
-        await ack()
-        self.spawn(self._survey_confirm(body, action, respond))
-
-    async def _survey_confirm(self, body: dict, action: dict, respond) -> None:
-        user = body["user"]["id"]
-        if not is_staff(self.deps, user):
-            await self._tell(user, REFUSAL, respond)
-            return
-        reply = await survey_commands.confirm_done(self.deps, Caller(user_id=user), action.get("value", ""))
-        await self._tell(user, reply.text, respond)
-
-    # --- modals ------------------------------------------------------------------------
-
-    async def on_reply_submitted(self, ack, body, view) -> None:
-        values = view["state"]["values"]
-        text = (values.get("reply", {}).get("text", {}).get("value") or "").strip()
-        note = (values.get("note", {}).get("text", {}).get("value") or "").strip()
-        user = body["user"]["id"]
-        if not is_staff(self.deps, user):
-            await ack(response_action="errors", errors={"reply": REFUSAL})
-            return
-        if not text:
-            await ack(response_action="errors", errors={"reply": "Write the answer to the requester first."})
-            return
-        await ack()
-        self.spawn(self._reply(user, view, text, note))
-
-    async def _reply(self, user: str, view: dict, text: str, note: str) -> None:
-        try:
-            result = await staff_actions.reply(
-                self.deps, view["private_metadata"], text=text, staff_id=user, staff_name=await self.staff_name(user),
-                key=view["id"], internal_note=note or None,
-            )
-        except (ActionRefused, TicketNotFound) as exc:
-            await self._tell(user, f"Your reply was not sent: {exc}")
-            return
-        log.info("staff reply on %s queued as outbox %s", result.ref, result.outbox_id)
-
-    async def on_category_submitted(self, ack, body, view) -> None:
-        user = body["user"]["id"]
-        if not is_staff(self.deps, user):
-            await ack(response_action="errors", errors={"category": REFUSAL})
-            return
-        await ack()
-        chosen = view["state"]["values"]["category"]["category"]["selected_option"]["value"]
-        self.spawn(self._recategorise(user, view, chosen))
-
-    async def _recategorise(self, user: str, view: dict, category: str) -> None:
-        try:
-            await staff_actions.change_category(self.deps, view["private_metadata"], category, actor=f"slack:{user}",
-                                                key=f"slack:{view['id']}")
-        except (ActionRefused, TicketNotFound) as exc:
-            await self._tell(user, str(exc))
+        text = blocks.fallback(reply.text)
+        shown = blocks.command_blocks(reply.text, reply.data)
+        if reply.public and respond is not None and respond.response_url:
+            await respond(text=text, blocks=shown, response_type="in_channel", replace_original=False)
+        else:
+            await self.tell(caller.user_id, text, respond, blocks=shown)
+        where = reply.files_to or (caller.channel_id if reply.public and caller.channel_id else caller.user_id)
+        await files.upload(self.client, where, reply.files)
 
     # --- App Home ----------------------------------------------------------------------
 
-    async def on_home_opened(self, event) -> None:
-        if event.get("tab", "home") == "home":
-            self.spawn(self.publish_home(event["user"]))
-
     async def publish_home(self, user: str) -> None:
-        if not is_staff(self.deps, user):
-            view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": REFUSAL}}]}
+        if not is_staff(self.desk.settings, user):
+            view = blocks.refusal_home(REFUSAL)
         else:
             async with self.deps.db.session() as session:
-                view = slack_blocks.home_view(await ticket_queries.home(session, self.deps.settings, user))
+                view = blocks.home_view(await ticket_queries.home(session, self.deps.settings, user))
         await self.client.views_publish(user_id=user, view=view)
 
 
