@@ -69,7 +69,7 @@ async def test_match_command_answers_and_refuses(desk):
     unknown = await dispatch(desk.deps, staff, "match <!channel>")
     assert "<!channel>" not in unknown.text and "&lt;!channel&gt;" in unknown.text and "Usage: `/eocic match ACRONYM`" in unknown.text
     assert "Which partnership?" in (await dispatch(desk.deps, staff, "match")).text
-    assert "only EOCIC staff" in (await dispatch(desk.deps, Caller(user_id="USTRANGER"), "match EC2i")).text
+    # who may run it is the Slack middleware's decision (bot/slack/access.py), tested in test_slack_walk.py
 
 
 async def test_a_complementarities_ticket_card_lists_them(slack_desk, dovecot):
