@@ -22,6 +22,13 @@ from inscriptis import get_text
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 _MSGID_RE = re.compile(r"<[^<>\s]+>")
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
+ADDRESS_HEADERS = {"from", "reply-to", "to", "cc"}
+# Longer header values are kept as they came, not run through the stdlib's structured header
+# parser, whose time grows faster than linearly on some values (a run of quotes or dots).
+HEADER_PARSE_LIMIT = 8 * 1024
+MAX_ADDRESS_LENGTH = 998  # one element of an address list: a header line's limit (RFC 5322)
+MAX_COMMENT_DEPTH = 20
+MAX_REFERENCES = 100  # the newest ones: enough to thread, and a bounded query
 
 
 class UnparseableMail(ValueError):
@@ -81,19 +88,20 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise UnparseableMail("no headers found")
 
     defects = [type(d).__name__ for d in msg.defects]
-    headers = _headers(msg, defects)
+    headers, mailboxes = _headers(msg, defects)
     first = lambda name: (headers.get(name) or [None])[0]  # noqa: E731
-    from_name, from_addr = _first_address(first("from"))
+    from_name, from_addr = (mailboxes.get("from") or [("", "")])[0]
+    reply_to = (mailboxes.get("reply-to") or [("", "")])[0][1]
     text, html, attachments = _bodies(msg, defects)
     return ParsedMail(
         message_id=_first_msgid(first("message-id")),
         in_reply_to=_first_msgid(first("in-reply-to")),
-        references=_MSGID_RE.findall(" ".join(headers.get("references", []))),
+        references=_MSGID_RE.findall(" ".join(headers.get("references", [])))[-MAX_REFERENCES:],
         subject=_one_line(first("subject") or ""),
         from_addr=from_addr,
         from_name=from_name,
-        to=_addresses(headers.get("to", [])),
-        cc=_addresses(headers.get("cc", [])),
+        to=[addr for _, addr in mailboxes.get("to", [])],
+        cc=[addr for _, addr in mailboxes.get("cc", [])],
         date=_date(first("date")),
         headers=headers,
         text=text,
@@ -102,20 +110,88 @@ def parse_mail(raw: bytes) -> ParsedMail:
         defects=defects,
         content_type=msg.get_content_type(),
         raw_sha256=hashlib.sha256(raw).hexdigest(),
-        reply_to=_first_address(first("reply-to"))[1] or None,
+        reply_to=reply_to or None,
     )
 
 
-def _headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
+def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]]]:
+    """Decoded header values by lower-case name, and the mailboxes (display name, address) of the
+    address headers, taken from the parsed structure (never from a decoded display string, so an
+    encoded-word that decodes to "a@x, b@y" stays one display name)."""
     out: dict[str, list[str]] = {}
+    mailboxes: dict[str, list[tuple[str, str]]] = {}
     for name, raw_value in msg.raw_items():
+        key = name.lower()
+        value = str(raw_value)
+        if key in ADDRESS_HEADERS:
+            value, found = _address_header(msg.policy, name, value, defects)
+            mailboxes.setdefault(key, []).extend(found)
+        elif len(value) > HEADER_PARSE_LIMIT:  # the stdlib header parser is super-linear on some long values
+            defects.append(f"header-too-long:{name[:60]}")
+        else:
+            try:
+                value = str(msg.policy.header_fetch_parse(name, raw_value))
+            except Exception:  # a header the modern policy cannot parse (RecursionError too): keep its raw text
+                defects.append(f"bad-header:{name[:60]}")
+        out.setdefault(key, []).append(value.strip())
+    return out, mailboxes
+
+
+def _address_header(policy, name: str, value: str, defects: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Parse an address header one top-level element at a time: the stdlib parser is quadratic on a
+    long list and recursive in comments, so each element is bounded in length and comment depth."""
+    shown, found = [], []
+    for element in split_address_list(value, defects):
         try:
-            value = str(msg.policy.header_fetch_parse(name, raw_value))
-        except Exception:  # a header the modern policy cannot parse: keep its raw text
-            defects.append(f"bad-header:{name}")
-            value = str(raw_value)
-        out.setdefault(name.lower(), []).append(value.strip())
-    return out
+            header = policy.header_fetch_parse(name, element)
+        except Exception:  # RecursionError, or a value the parser rejects
+            defects.append(f"bad-address:{name[:60]}")
+            continue
+        shown.append(str(header).strip())
+        found.extend(_mailboxes(header))
+    return ", ".join(x for x in shown if x), found
+
+
+_ADDRESS_TOKEN_RE = re.compile(r'\\.|["(),<>]|[^\\"(),<>]+', re.DOTALL)
+
+
+def split_address_list(value: str, defects: list[str]) -> list[str]:
+    """Split at commas outside quotes, comments and angle brackets, in one pass. Elements longer than
+    a header line (998) or with comments nested deeper than MAX_COMMENT_DEPTH are dropped, as defects."""
+    elements, start, depth, quoted, angle, too_deep = [], 0, 0, False, False, False
+    for token in _ADDRESS_TOKEN_RE.finditer(value):
+        t = token.group()
+        if quoted:
+            quoted = t != '"'
+        elif t == "(":
+            depth += 1
+            too_deep |= depth > MAX_COMMENT_DEPTH
+        elif depth:  # inside a comment only parentheses count
+            depth -= t == ")"
+        elif t == '"':
+            quoted = True
+        elif t in "<>":
+            angle = t == "<"
+        elif t == "," and not angle:
+            elements.append((value[start : token.start()], too_deep))
+            start, too_deep = token.end(), False
+    elements.append((value[start:], too_deep))
+    kept = []
+    for element, deep in elements:
+        if len(element) > MAX_ADDRESS_LENGTH or deep:
+            defects.append("address-too-long" if not deep else "address-comments-too-deep")
+        elif element.strip():
+            kept.append(element)
+    return kept
+
+
+def _mailboxes(header) -> list[tuple[str, str]]:
+    """(display name, address) of each mailbox with a local part and a domain."""
+    found = []
+    for address in getattr(header, "addresses", ()):
+        if address.username and address.domain and not any(c.isspace() for c in address.domain):
+            found.append((_one_line(address.display_name), address.addr_spec.strip().lower()))
+    return found
 
 
 def _one_line(value: str) -> str:
@@ -130,17 +206,6 @@ def _first_msgid(value: str | None) -> str | None:
         return found.group(0)
     value = value.strip()
     return f"<{value}>" if value and " " not in value else None
-
-
-def _first_address(value: str | None) -> tuple[str, str]:
-    if not value:
-        return "", ""
-    name, addr = email.utils.parseaddr(value)
-    return _one_line(name), addr.strip().lower()
-
-
-def _addresses(values: list[str]) -> list[str]:
-    return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
 def _date(value: str | None) -> datetime | None:
