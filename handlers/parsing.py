@@ -63,7 +63,7 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
-    raw_sha256: str = ""
+    fingerprint: str = ""  # content_fingerprint() of the raw bytes
     reply_to: str | None = None
 
     def header(self, name: str) -> str | None:
@@ -73,8 +73,8 @@ class ParsedMail:
 
     @property
     def dedup_key(self) -> str:
-        """Message-ID when present, else a hash of the raw bytes (same mail, same key)."""
-        return self.message_id or f"sha256:{self.raw_sha256}"
+        """Message-ID when present, else the content fingerprint (same mail, same key)."""
+        return self.message_id or f"sha256:{self.fingerprint}"
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -109,9 +109,44 @@ def parse_mail(raw: bytes) -> ParsedMail:
         attachments=attachments,
         defects=defects,
         content_type=msg.get_content_type(),
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
+        fingerprint=content_fingerprint(raw),
         reply_to=reply_to or None,
     )
+
+
+# Headers that the transport adds or rewrites on the way: a re-delivery may differ in them only.
+TRANSPORT_HEADERS = frozenset({
+    "received", "x-received", "delivered-to", "x-delivered-to", "return-path", "x-original-to", "envelope-to",
+    "x-envelope-from", "x-envelope-to", "authentication-results", "arc-seal", "arc-message-signature",
+    "arc-authentication-results", "received-spf", "x-spam-status", "x-spam-score", "x-spam-flag",
+    "x-spam-level", "x-spam-checker-version", "x-virus-scanned", "x-virus-status", "status", "x-status",
+    "x-uid", "x-keywords", "lines", "content-length", "x-imapbase",
+})
+_TRANSPORT_PREFIXES = (b"resent-", b"x-ms-exchange-", b"x-forefront-", b"x-microsoft-antispam", b"x-google-", b"x-gm-")
+_HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
+
+
+def content_fingerprint(raw: bytes) -> str:
+    """sha256 of what makes a mail itself: every header but the transport's (names lower-cased, values
+    with whitespace collapsed, in any order) and the body (line endings and trailing whitespace
+    normalised). Read from the raw bytes in one linear pass."""
+    end = _HEADER_END_RE.search(raw)
+    head, body = (raw[: end.start()], raw[end.end() :]) if end else (raw, b"")
+    fields: list[list[bytes]] = []
+    for line in head.splitlines():
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    kept = []
+    for lines in fields:
+        name, _, value = b" ".join(lines).partition(b":")
+        name = name.strip().lower()
+        if name.decode("latin-1") not in TRANSPORT_HEADERS and not name.startswith(_TRANSPORT_PREFIXES):
+            kept.append(name + b":" + b" ".join(value.split()))
+    digest = hashlib.sha256(b"\n".join(sorted(kept)))
+    digest.update(b"\n\n" + body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
 
 
 def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]]]:
