@@ -291,7 +291,17 @@ async def advance_cursor(session: AsyncSession, cursor: CursorPosition | None) -
 async def quarantine(
     raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None = None
 ) -> IntakeResult:
-    """Keep the raw mail, with why it failed, so that `replay` can retry it later."""
+    """Keep the raw mail, with why it failed, so that `replay` can retry it later. What was parsed
+    (subject, sender, key) is kept too, unless even that cannot be stored: then the raw bytes alone."""
+    if parsed is not None:
+        try:
+            return await _quarantine(raw, deps, source, error, parsed)
+        except Exception as exc:
+            error = f"{error}\nparsed fields not storable either: {exc!r}"
+    return await _quarantine(raw, deps, source, error, None)
+
+
+async def _quarantine(raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None) -> IntakeResult:
     mailbox = deps.settings.desk_address
     async with deps.db.transaction() as session:
         if parsed:

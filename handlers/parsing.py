@@ -168,7 +168,7 @@ def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], di
                 value = str(msg.policy.header_fetch_parse(name, raw_value))
             except Exception:  # a header the modern policy cannot parse (RecursionError too): keep its raw text
                 defects.append(f"bad-header:{name[:60]}")
-        out.setdefault(key, []).append(value.strip())
+        out.setdefault(key, []).append(storable(value.strip()))
     return out, mailboxes
 
 
@@ -225,8 +225,15 @@ def _mailboxes(header) -> list[tuple[str, str]]:
     found = []
     for address in getattr(header, "addresses", ()):
         if address.username and address.domain and not any(c.isspace() for c in address.domain):
-            found.append((_one_line(address.display_name), address.addr_spec.strip().lower()))
+            found.append((storable(_one_line(address.display_name)), storable(address.addr_spec.strip().lower())))
     return found
+
+
+def storable(value: str) -> str:
+    """Text every database can hold: undecodable bytes (lone surrogates) and NUL become U+FFFD or '?'."""
+    if "\x00" in value or not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8", "replace").replace("\x00", "\ufffd")
+    return value
 
 
 def _one_line(value: str) -> str:
@@ -297,9 +304,9 @@ def _bodies(msg: Message, defects: list[str]) -> tuple[str, str | None, list[Att
             elif ctype == "text/html" and html is None:
                 html = content
             continue
-        attachments.append(Attachment(filename or _default_name(ctype), ctype, _payload_bytes(part)))
+        attachments.append(Attachment(storable(filename) or _default_name(ctype), storable(ctype), _payload_bytes(part)))
     text = plain if plain and plain.strip() else (html_to_text(html) if html else "")
-    return text.replace("\r\n", "\n"), sanitise_html(html) if html else None, attachments
+    return storable(text.replace("\r\n", "\n")), storable(sanitise_html(html)) if html else None, attachments
 
 
 def _leaf_parts(part: Message):
