@@ -108,7 +108,7 @@ def line(name: str, values: list[float], base: list[float], **extra) -> str:
 
 async def main(n: int) -> None:
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)  # the baseline is unhandled on purpose: no warnings
-    api = await FakeSlackApi().start()
+    api = await FakeSlackApi(token="xoxb-bench", channels={"C0B": "triage"}).start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             data_dir=Path(tmp), secret_key="bench", slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,

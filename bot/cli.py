@@ -10,7 +10,7 @@ import mailbox
 import sys
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction, print_result
+from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
 from config.settings import SettingsError, load_settings
 
@@ -55,18 +55,9 @@ async def cmd_ingest(settings, args) -> int:
 
 
 async def cmd_tickets(settings, args) -> int:
-    from sqlmodel import select
+    from handlers.tickets import list_tickets
 
-    from handlers.tickets import describe
-    from models.tickets import Ticket
-
-    async def work(session, desk):
-        query = select(Ticket).order_by(Ticket.id)
-        if args.status:
-            query = query.where(Ticket.status == args.status)
-        return [await describe(session, t, with_messages=False) for t in await session.exec(query)]
-
-    code, tickets = await in_transaction(settings, work)
+    code, tickets = await in_transaction(settings, lambda session, desk: list_tickets(session, args.status))
     if code:
         return code
     lines = [f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
@@ -199,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("replay", help="retry one quarantined mail")
-    p.add_argument("id", type=int, help="the id shown by `eocic-desk quarantine`")
+    p.add_argument("id", type=row_id, help="the id shown by `eocic-desk quarantine`")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("db", help="database maintenance")
@@ -215,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_classify)
     __import__("bot.cli_surveys").cli_surveys.register(sub)  # eocic-desk survey … (issue 5)
     __import__("bot.cli_lists").cli_lists.register(sub)  # eocic-desk list|webinar|announce|person (issue 6)
+    __import__("bot.cli_slack").cli_slack.register(sub)  # eocic-desk slack redrive (issue 9)
     return parser
 
 

@@ -34,5 +34,18 @@ async def in_transaction(settings, work: Work) -> tuple[int, Any]:
             return fail(str(exc.args[0] if exc.args else exc)), None
 
 
+def row_id(text: str) -> int:
+    """An argparse type for database ids: a positive whole number that fits a 64-bit column."""
+    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+        raise ValueError(text)  # argparse turns this into "invalid row_id value: …"
+    return int(text)
+
+
 def print_result(data, as_json: bool, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if as_json else text)
+    """`text`, or `data` as JSON: a list one item per line (the C encoder: fast for 50,000 tickets, and greppable)."""
+    if not as_json:
+        print(text)
+    elif isinstance(data, list):
+        print("[" + ",\n ".join(json.dumps(item, ensure_ascii=False, default=str) for item in data) + "]")
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))

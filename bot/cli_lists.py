@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction, print_result
+from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
 
 
@@ -49,7 +49,7 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_webinar_create)
     c = wsub.add_parser("update", help="change a webinar and send the update (SEQUENCE+1)")
-    c.add_argument("id", type=int)
+    c.add_argument("id", type=row_id)
     c.add_argument("--title")
     c.add_argument("--abstract")
     c.add_argument("--start")
@@ -58,7 +58,7 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_webinar_update)
     c = wsub.add_parser("cancel", help="cancel a webinar (STATUS:CANCELLED to its audience)")
-    c.add_argument("id", type=int)
+    c.add_argument("id", type=row_id)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_webinar_cancel)
     c = wsub.add_parser("list", help="webinars")
@@ -69,7 +69,7 @@ def register(sub) -> None:
     p.add_argument("--list", dest="list_name", help="the list (a new announcement)")
     p.add_argument("--subject")
     p.add_argument("--markdown", help="file with the text in Markdown ('-' for stdin)")
-    p.add_argument("--id", type=int, help="work on an existing announcement instead")
+    p.add_argument("--id", type=row_id, help="work on an existing announcement instead")
     p.add_argument("--test-to", metavar="EMAIL", help="send a test to this address (the preview)")
     p.add_argument("--approve", action="store_true", help="approve it (staff) for now or --at")
     p.add_argument("--at", metavar="TIME", help="send at this time, e.g. '2026-12-01 09:00 Europe/Brussels'")
@@ -318,7 +318,10 @@ async def cmd_person_erase(settings, args) -> int:
 
     if not args.yes:
         return fail(f"erasing {args.email} cannot be undone; run again with --yes to confirm")
-    code, done = await in_transaction(settings, lambda s, d: persons.erase(s, args.email, "cli"))
-    if not code:
-        print(json.dumps(done))
-    return code
+    async with opened_desk(settings) as desk:
+        try:
+            done = await persons.erase_and_reclaim(desk.db, args.email, "cli")
+        except LookupError as exc:
+            return fail(str(exc.args[0]))
+    print(json.dumps(done))
+    return 0

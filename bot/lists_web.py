@@ -1,15 +1,19 @@
 """Public pages of the lists: one-click unsubscribe (RFC 8058), preferences, subscription with double opt-in.
 
-A GET never changes anything: link scanners and previews follow links in mail. Only a POST
-does, and only with a token we signed.
+A GET (or HEAD) never changes anything: link scanners and previews follow links in mail. Only a
+POST does, and only with a token we signed: the one-click POST needs the RFC 8058 body
+`List-Unsubscribe=One-Click`, and every form POST passes the CSRF check of `bot.csrf`. The
+mail the subscription form causes holds nothing typed into the form but the address it goes to.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot import csrf
 from bot.web import DESK_KEY
 from handlers import lists
+from handlers.outgoing import envelope_address
 from handlers.list_tokens import BadToken, read_confirm_token, read_unsubscribe_token
 from models.lists import MailingList
 from models.partnerships import Contact
@@ -28,9 +32,27 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/subscribe/confirm", confirm)
 
 
-def _page(template: str, status: int = 200, **context) -> web.Response:
+def _page(template: str, status: int = 200, *, request: web.Request | None = None, form: str = "", **context) -> web.Response:
+    """A page; with `form`, the form carries a CSRF token and the response sets its cookie."""
+    cookie = ""
+    if form:
+        settings = request.app[DESK_KEY].settings
+        cookie, context["csrf"] = csrf.form_token(request, settings, form)
     html = environment().get_template(f"web/{template}.html.j2").render(**context)
-    return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
+    response = web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
+    if cookie:
+        csrf.set_cookie(response, settings, cookie)
+    return response
+
+
+async def _checked_form(request: web.Request, form: str):
+    """The posted form, or a 403 page when it fails the CSRF check."""
+    data = await request.post()
+    why = csrf.refusal(request, request.app[DESK_KEY].settings, form, str(data.get(csrf.FIELD, "")))
+    if why:
+        return None, _message("This form cannot be accepted", f"{why[0].upper()}{why[1:]}. Nothing was changed.",
+                              "Open the page again and send the form from there.", status=403)
+    return data, None
 
 
 def _message(title: str, *lines: str, status: int = 200) -> web.Response:
@@ -60,6 +82,10 @@ async def unsubscribe_one_click(request: web.Request) -> web.Response:
     target = await _token_target(request)
     if target is None:
         return _bad_link()
+    if (await request.post()).get("List-Unsubscribe") != "One-Click":
+        return _message("Nothing was changed", "This address takes the one-click request of RFC 8058 "
+                        "(a POST with the body List-Unsubscribe=One-Click).", "To leave a list, open the link "
+                        "in your mail in a browser.", status=400)
     contact, mlist = target
     desk = request.app[DESK_KEY]
     async with desk.db.transaction() as session:
@@ -71,8 +97,8 @@ async def _preferences_response(request: web.Request, contact: Contact, notice: 
     desk = request.app[DESK_KEY]
     async with desk.db.session() as session:
         items = await lists.preferences(session, contact)
-    return _page("preferences", title="Your EOCIC mailings", email=contact.email, lists=items,
-                 token=request.query.get("token", ""), notice=notice)
+    return _page("preferences", request=request, form="preferences", title="Your EOCIC mailings",
+                 email=contact.email, lists=items, token=request.query.get("token", ""), notice=notice)
 
 
 async def unsubscribe_page(request: web.Request) -> web.Response:
@@ -86,7 +112,9 @@ async def save_preferences(request: web.Request) -> web.Response:
     target = await _token_target(request)
     if target is None:
         return _bad_link()
-    form = await request.post()
+    form, refused = await _checked_form(request, "preferences")
+    if refused:
+        return refused
     desk = request.app[DESK_KEY]
     async with desk.db.transaction() as session:
         contact = await session.get(Contact, target[0].id)
@@ -106,23 +134,26 @@ async def _public_lists(desk) -> list[MailingList]:
 
 
 async def subscribe_page(request: web.Request) -> web.Response:
-    return _page("subscribe", title="Subscribe to EOCIC mailings", error="", lists=await _public_lists(request.app[DESK_KEY]))
+    return _page("subscribe", request=request, form="subscribe", title="Subscribe to EOCIC mailings", error="",
+                 lists=await _public_lists(request.app[DESK_KEY]))
 
 
 async def subscribe(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
-    form = await request.post()
+    form, refused = await _checked_form(request, "subscribe")
+    if refused:
+        return refused
     wanted = set(form.getall("list", []))
     try:
+        address = envelope_address(str(form.get("email", "")).strip())
         async with desk.db.transaction() as session:
             chosen = [m for m in await lists.all_lists(session) if m.name in wanted]
             if not chosen:
                 raise ValueError("Tick at least one list.")
-            await lists.start_subscription(session, desk.settings, str(form.get("email", "")), chosen,
-                                           source="web-form", name=str(form.get("name", "")))
+            await lists.start_subscription(session, desk.settings, address, chosen, source="web-form")
     except ValueError as exc:
-        return _page("subscribe", status=400, title="Subscribe to EOCIC mailings", error=str(exc),
-                     lists=await _public_lists(desk))
+        return _page("subscribe", status=400, request=request, form="subscribe", title="Subscribe to EOCIC mailings",
+                     error=str(exc), lists=await _public_lists(desk))
     desk.deps.mail_queued()
     # The same answer whether or not the address was known or suppressed: the form reveals nothing.
     return _message("Please check your mailbox", "We have sent you a mail with a link to confirm your subscription.")
@@ -147,8 +178,8 @@ async def confirm_page(request: web.Request) -> web.Response:
     if target is None:
         return _bad_link()
     contact, _, names = target
-    return _page("confirm", title="Confirm your subscription", email=contact.email, lists=names,
-                 token=request.query.get("token", ""))
+    return _page("confirm", request=request, form="confirm", title="Confirm your subscription", email=contact.email,
+                 lists=names, token=request.query.get("token", ""))
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -156,6 +187,9 @@ async def confirm(request: web.Request) -> web.Response:
     if target is None:
         return _bad_link()
     contact, list_ids, _ = target
+    _, refused = await _checked_form(request, "confirm")
+    if refused:
+        return refused
     desk = request.app[DESK_KEY]
     async with desk.db.transaction() as session:
         confirmed = await lists.confirm_subscription(session, contact.id, list_ids)

@@ -6,6 +6,11 @@ sent, then marked `sent` the moment the server accepts it. A crash in between le
 and the window is only the time between the server's 250 and our commit). Temporary failures
 (4xx, disconnects, timeouts) retry with exponential back-off; permanent ones (5xx) are marked
 failed with the server's answer.
+
+One row can only fail itself: a row that cannot be sent as it is (no single valid recipient, no
+bytes, an internationalised address the server cannot take without SMTPUTF8, or any other error
+the same bytes would raise again) is marked failed at once and the connection goes on with the
+next row; a row claimed more than `outbox_max_attempts` times is failed without a further try.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlmodel import select
 
 from bot.passes import run_passes
 from config.settings import Security, Settings
+from handlers.outgoing import BadAddress, envelope_address, needs_smtputf8
 from models.base import utcnow
 from models.db import Database
 from models.outbox import OutboxMail, OutboxState
@@ -114,6 +120,7 @@ class OutboxSender:
             while not queue.empty():
                 row = queue.get_nowait()
                 try:
+                    _check_sendable(row, self.settings.outbox_max_attempts)
                     if smtp is None or not smtp.is_connected:
                         smtp = smtp_client(self.settings)
                         await smtp.connect()
@@ -125,6 +132,11 @@ class OutboxSender:
                     await self._mark_failed(row, str(exc))
                 except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
                     await self._retry_later(row, exc)
+                    await _close(smtp)
+                    smtp = None
+                except Exception as exc:  # the same bytes would fail again: this row only
+                    log.exception("outbox %s cannot be sent", row.id)
+                    await self._mark_failed(row, f"cannot be sent: {exc!r}")
                     await _close(smtp)
                     smtp = None
         finally:
@@ -143,8 +155,13 @@ class OutboxSender:
             await asyncio.sleep(slot - now)
 
     async def _send_one(self, smtp: aiosmtplib.SMTP, row: OutboxMail) -> None:
+        utf8 = needs_smtputf8(row.mail_from, *row.rcpt_to) or not row.raw.isascii()
         try:
-            errors, _ = await smtp.sendmail(row.mail_from, row.rcpt_to, row.raw or b"")
+            errors, _ = await smtp.sendmail(row.mail_from, row.rcpt_to, row.raw, mail_options=["SMTPUTF8"] if utf8 else [])
+        except aiosmtplib.SMTPNotSupported as exc:
+            raise PermanentFailure(
+                f"the SMTP server does not offer SMTPUTF8, which the internationalised address "
+                f"{row.rcpt_to[0] if row.rcpt_to else row.mail_from} needs ({exc})") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if all(code >= 500 for code in codes):
@@ -182,6 +199,20 @@ class OutboxSender:
                 .where(OutboxMail.id == row.id)
                 .values(state=OutboxState.pending, next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=repr(exc)[:2000])
             )
+
+
+def _check_sendable(row: OutboxMail, max_attempts: int) -> None:
+    """Raise PermanentFailure for a row that must not go out (rows queued before the checks, too)."""
+    if row.attempts > max_attempts:
+        raise PermanentFailure(f"gave up after {row.attempts - 1} attempts that never finished (lease ran out)")
+    if not row.raw:
+        raise PermanentFailure("nothing to send (the mail has no content)")
+    if len(row.rcpt_to) != 1:
+        raise PermanentFailure(f"a mail goes to exactly one address, this one has {len(row.rcpt_to)}")
+    try:
+        envelope_address(row.rcpt_to[0])
+    except BadAddress as exc:
+        raise PermanentFailure(str(exc)) from None
 
 
 async def _close(smtp: aiosmtplib.SMTP | None) -> None:

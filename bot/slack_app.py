@@ -29,6 +29,7 @@ from handlers.commands import Caller, dispatch, is_staff
 from handlers.service_levels import BRUSSELS
 from handlers.staff_actions import ActionRefused
 from handlers.tickets import TicketNotFound, get_ticket
+from models.slack import requeue_held
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,10 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
     client = web_client(settings)
     edge = SlackEdge(desk, client)
     delivery = SlackDelivery(desk.db, settings, client)
+    async with desk.db.transaction() as session:  # a restart (new token, channel, scope) delivers what was held
+        held = await requeue_held(session, settings.slack_triage_channel)
+    if held:
+        log.info("Slack: re-queued %s held notice(s) (%s)", sum(held.values()), ", ".join(f"{k} {v}" for k, v in held.items()))
     desk.components.update(slack=edge, slack_delivery=delivery)
     slack_notify.wakeups.add(delivery.wakeup.set)
     stack.callback(slack_notify.wakeups.discard, delivery.wakeup.set)

@@ -50,12 +50,13 @@ def age(iso: str, now: datetime | None = None) -> str:
     return f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def ticket_buttons(t: dict) -> dict:
+def ticket_buttons(t: dict, place: str = "") -> dict:
+    """The ticket's buttons; `place` keeps block ids unique where a ticket is listed twice (App Home sections)."""
     closed = t["status"] == "closed"
     buttons = [] if closed else [_button("Assign to me", ASSIGN_ME, t["ref"])]
     buttons += [_button("Reply", REPLY, t["ref"], "primary"), _button("Change category", CATEGORY, t["ref"])]
     buttons.append(_button("Reopen", REOPEN, t["ref"]) if closed else _button("Close", CLOSE, t["ref"], "danger"))
-    return {"type": "actions", "block_id": f"ticket:{t['ref']}", "elements": buttons}
+    return {"type": "actions", "block_id": f"{place}ticket:{t['ref']}", "elements": buttons}
 
 
 def _headline(t: dict) -> str:
@@ -95,6 +96,14 @@ def ticket_card(t: dict) -> tuple[str, list[dict]]:
     return text, blocks
 
 
+def plain_card(t: dict) -> str:
+    """The card as text only: what Slack shows when it refused the card's blocks."""
+    requester = f"{t['requester_name']} <{t.get('sender')}>" if t.get("requester_name") else t.get("sender") or "?"
+    return cut(f"{_headline(t)}\nRequester: {inert(requester, 300)}\nSubject: {inert(t.get('subject'), 300)}\n"
+               f"Assignee: {mention(t['assignee']) if t.get('assignee') else 'nobody yet'}\n"
+               f"_(Slack refused this card's layout; act with `/eocic show {t['ref']}`)_", SECTION_CHARS)
+
+
 def thread_message(payload: dict) -> str:
     """A message in a card's thread: an inbound mail or a staff action."""
     if payload.get("type") == "mail":
@@ -115,14 +124,14 @@ def thread_message(payload: dict) -> str:
     return f":white_check_mark: {actor} {escape(verb or 'changed')} the ticket"
 
 
-def ticket_rows(tickets: list[dict]) -> list[dict]:
+def ticket_rows(tickets: list[dict], place: str = "") -> list[dict]:
     """A compact list of tickets, each with its buttons (App Home, /eocic queue)."""
     blocks: list[dict] = []
     for t in tickets:
         who = f" · {mention(t['assignee'])}" if t.get("assignee") else ""
         blocks.append(_section(f"{_headline(t)}{who}\n{inert(t.get('subject'), 200)} — {inert(t.get('sender'), 100)} · "
                                f"{age(t['created_at'])}"))
-        blocks.append(ticket_buttons(t))
+        blocks.append(ticket_buttons(t, place))
     return blocks
 
 
@@ -131,7 +140,7 @@ def home_view(data: dict) -> dict:
     for key, title in (("mine", "Your open tickets"), ("unassigned", "Unassigned"), ("overdue", "Overdue")):
         part = data[key]
         blocks += [{"type": "divider"}, _section(f"*{title}* ({part['total']})")]
-        blocks += ticket_rows(part["tickets"]) or [_context("Nothing here.")]
+        blocks += ticket_rows(part["tickets"], f"{key}:") or [_context("Nothing here.")]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
 
 
@@ -148,7 +157,7 @@ def reply_modal(t: dict) -> dict:
             _section(f"*{inert(t.get('subject'), 300)}*\nfrom {inert(t.get('sender'), 200)}"),
             _section(quote(t.get("excerpt", ""), 2500, lines=25) or "_(no text)_"),
             {"type": "input", "block_id": "reply", "label": _plain("Your answer to the requester", 2000),
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 20000}},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
             {"type": "input", "block_id": "note", "optional": True, "label": _plain("Internal note (not mailed)", 2000),
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000}},
             _context("Sent by mail with your name in the signature, threaded to the request; the ticket then waits "

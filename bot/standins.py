@@ -243,6 +243,7 @@ class CaughtMail:
     rcpt_tos: list[str]
     data: bytes
     received_at: float = field(default_factory=time.time, compare=False)
+    mail_options: list[str] = field(default_factory=list, compare=False)
 
 
 class CatcherHandler:
@@ -279,7 +280,8 @@ class CatcherHandler:
             data = envelope.content
             if isinstance(data, str):  # only if someone turns decode_data on
                 data = data.encode("utf-8", "surrogateescape")
-            self._messages.append(CaughtMail(envelope.mail_from, list(envelope.rcpt_tos), bytes(data)))
+            self._messages.append(CaughtMail(envelope.mail_from, list(envelope.rcpt_tos), bytes(data),
+                                              mail_options=list(envelope.mail_options)))
             self._cond.notify_all()
         return "250 Message accepted for delivery"
 
@@ -323,7 +325,7 @@ def _controller_class():
 class SmtpCatcher:
     """A running aiosmtpd server in its own thread; see `start_smtp_catcher()`."""
 
-    def __init__(self, handler: CatcherHandler, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, handler: CatcherHandler, *, host: str = "127.0.0.1", port: int = 0, smtputf8: bool = True) -> None:
         self.handler = handler
         self.host = host
         self._controller = _controller_class()(
@@ -331,7 +333,7 @@ class SmtpCatcher:
             hostname=host,
             port=port,
             server_hostname="eocic-smtp-catcher.localhost",
-            enable_SMTPUTF8=True,
+            enable_SMTPUTF8=smtputf8,
             ready_timeout=10.0,
         )
 

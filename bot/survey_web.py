@@ -1,8 +1,9 @@
 """`GET /survey/complete?token=…`: the end URL a survey platform sends respondents to.
 
 A valid token marks its participant done (once; reloading changes nothing and sends no second
-thank-you) and shows a short thank-you page. A malformed token is a 400, a forged one a 403,
-and neither changes anything.
+thank-you) and shows a short thank-you page. A malformed token is a 400, a forged one a 403, a
+token of a closed campaign a 410, and none of them changes anything. A HEAD (link checkers,
+previews) only answers 200 and changes nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def add_routes(app: web.Application) -> None:
 
 
 async def survey_complete(request: web.Request) -> web.Response:
+    if request.method == "HEAD":
+        return _page("Survey completion", "", 200)
     desk = request.app[DESK_KEY]
     token = request.query.get("token", "")
     try:
@@ -38,6 +41,9 @@ async def survey_complete(request: web.Request) -> web.Response:
             campaign, partnership, first = await complete_by_token(session, desk.settings, token)
     except BadToken as exc:
         log.info("survey completion refused (%s) from %s", exc, request.remote)
+        if exc.status == 410:
+            return _page("This survey is closed", "The survey has closed; answers are no longer recorded. "
+                         "Please write to us if you still want to send them.", 410)
         return _page("This link is not valid", "Please use the link from your invitation, or write to us.", exc.status)
     if first:
         desk.deps.mail_queued()

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlmodel import func, select
 
 from models.outbox import OutboxMail, OutboxState
+from models.slack import notice_figures
 from models.tickets import Message, MessageState
 
 DESK_KEY = web.AppKey("desk", object)
@@ -40,12 +41,16 @@ async def _figures(desk) -> dict:
         outbox = dict((await session.exec(select(OutboxMail.state, func.count()).group_by(OutboxMail.state))).all())
         quarantined = (await session.exec(select(func.count()).where(Message.state == MessageState.quarantined))).one()
         received = (await session.exec(select(func.count()).where(Message.direction == "in"))).one()
+        slack = await notice_figures(session)
     watcher = desk.components.get("watcher")
+    delivery = desk.components.get("slack_delivery")
+    slack["api_errors"] = dict(delivery.errors) if delivery is not None else {}
     return {
         "messages_received": received,
         "messages_quarantined": quarantined,
         "outbox": {state.value: outbox.get(state, 0) for state in OutboxState},
         "mailbox_seconds_since_read": round(time.monotonic() - watcher.last_success, 1) if watcher else None,
+        "slack": slack,
     }
 
 
@@ -53,7 +58,8 @@ async def healthz(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     figures = await _figures(desk)
     stale = figures["mailbox_seconds_since_read"]
-    healthy = stale is None or stale < desk.settings.imap_stale_alert_seconds
+    held = figures["slack"]["notices"]["held"]  # Slack refused them: a person must act (figures["slack"]["problem"])
+    healthy = (stale is None or stale < desk.settings.imap_stale_alert_seconds) and not held
     return web.json_response({"status": "ok" if healthy else "degraded", **figures}, status=200 if healthy else 503)
 
 
@@ -65,6 +71,12 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE eocic_outbox gauge",
         *(f'eocic_outbox{{state="{state}"}} {count}' for state, count in figures["outbox"].items()),
     ]
+    slack = figures["slack"]
+    lines += ["# TYPE eocic_slack_notices gauge",
+              *(f'eocic_slack_notices{{state="{state}"}} {count}' for state, count in slack["notices"].items())]
+    if slack["api_errors"]:
+        lines += ["# TYPE eocic_slack_api_errors_total counter",
+                  *(f'eocic_slack_api_errors_total{{error="{error}"}} {count}' for error, count in sorted(slack["api_errors"].items()))]
     if figures["mailbox_seconds_since_read"] is not None:
         lines += ["# TYPE eocic_mailbox_seconds_since_read gauge",
                   f"eocic_mailbox_seconds_since_read {figures['mailbox_seconds_since_read']}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
 
 from sqlmodel import func, select
@@ -9,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.loops import never_answer
-from handlers.outgoing import compose, queue_mail
+from handlers.outgoing import compose, envelope_address, queue_mail
 from handlers.parsing import ParsedMail
 from handlers.tickets import audit
 from models.base import utcnow
@@ -21,7 +22,11 @@ RESPONSE_DAYS = 2
 
 
 async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> OutboxMail | None:
-    recipient = mail.reply_to or mail.from_addr
+    recipient = _reply_address(mail)
+    if recipient is None:
+        await audit(session, "desk", "ack.skipped", ticket, why="no valid address",
+                    to=(mail.reply_to or mail.from_addr)[:320])
+        return None
     if never_answer(recipient, settings.desk_address):
         await audit(session, "desk", "ack.skipped", ticket, why="machine or own address", to=recipient)
         return None
@@ -39,9 +44,28 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, s
     return await queue_mail(session, msg, key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
 
 
+def _reply_address(mail: ParsedMail) -> str | None:
+    """Reply-To, else From, when that header holds exactly one mailbox with a valid address.
+
+    Read from the parsed header, never from its decoded text: an encoded-word is a display name
+    or nothing, so `=?utf-8?b?…?=` decoding to `eve@victim.example` (or to a list) is no address.
+    """
+    for name in ("reply-to", "from"):
+        value = mail.header(name)
+        if not value:
+            continue
+        try:
+            mailboxes = email.policy.default.header_factory(name, value).addresses
+            if len(mailboxes) == 1:
+                return envelope_address(mailboxes[0].addr_spec)
+        except Exception:  # BadAddress, or a header the parser cannot take: no mail to it
+            continue
+    return None
+
+
 async def _acks_last_hour(session: AsyncSession, recipient: str) -> int:
     since = utcnow() - timedelta(hours=1)
     query = select(func.count(OutboxMail.id)).where(
-        OutboxMail.kind == "ack", OutboxMail.recipient == recipient, OutboxMail.created_at >= since
+        OutboxMail.kind == "ack", OutboxMail.recipient == recipient.lower(), OutboxMail.created_at >= since
     )
     return (await session.exec(query)).one()

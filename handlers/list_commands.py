@@ -72,8 +72,7 @@ async def person_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
         payload = json.dumps(data, ensure_ascii=False, indent=1).encode()
         return Reply(f"Everything held on {escape(address)} is attached.", data=data, files=[("person.json", payload)])
     if action == "erase":
-        async with deps.db.transaction() as session:
-            done = await persons.erase(session, address, caller.actor)
+        done = await persons.erase_and_reclaim(deps.db, address, caller.actor)
         return Reply(f"Erased: {escape(address)} is now {done['pseudonym']} everywhere "
                      f"({done['messages_written']} mail(s) emptied, {done['subscriptions']} subscription(s) deleted).", data=done)
     raise UsageError(f"`{escape(action)}` is not a person action.")

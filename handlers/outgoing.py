@@ -2,21 +2,77 @@
 
 `queue_mail` is the only way mail leaves the desk: the row carries an idempotency key, so
 deciding the same thing twice (a replay, a restart) never queues a second mail.
+
+Every mail goes to exactly one recipient, a syntactically valid address with a domain
+(`email-validator`, no DNS look-up), read from the parsed `To` mailbox, never from a display
+string. A mail whose recipient is not such an address is recorded `failed` and never sent.
+Internationalised addresses are kept in UTF-8 and sent with SMTPUTF8 (RFC 6531); headers fold
+to 76 columns, so every RFC 2047 encoded-word stays within the 75 characters the RFC allows.
 """
 
 from __future__ import annotations
 
 import email.policy
 import email.utils
+import email.headerregistry
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
+from email_validator import EmailNotValidError, validate_email
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
-from models.outbox import OutboxMail
+from models.outbox import OutboxMail, OutboxState
 
-SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+class BadAddress(ValueError):
+    """Not one syntactically valid address with a domain; no mail is sent to it."""
+
+
+class AngleListHeader:
+    """RFC 2369 `List-*` headers: `<URL>, <mailto:…>` folded only after the commas.
+
+    The unstructured default would turn a URL longer than a line into encoded-words, which mail
+    clients do not decode in these headers (and RFC 2369 does not allow).
+    """
+
+    max_count = 1
+
+    @classmethod
+    def parse(cls, value, kwds) -> None:
+        kwds["decoded"] = " ".join(value.split())
+        kwds["parse_tree"] = None
+        kwds["defects"] = []
+
+    def fold(self, *, policy) -> str:
+        items = [item.strip() for item in str(self).split(",") if item.strip()]
+        return f"{self.name}: " + ("," + policy.linesep + " ").join(items) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", AngleListHeader)
+COMPOSE_POLICY = email.policy.default.clone(header_factory=_HEADERS)
+# 76 columns: a folded line is one space and an encoded-word of at most 75 characters (RFC 2047 §2).
+SMTP_POLICY = COMPOSE_POLICY.clone(linesep="\r\n", max_line_length=76)
+SMTPUTF8_POLICY = SMTP_POLICY.clone(utf8=True)
+
+
+def envelope_address(address: str) -> str:
+    """`address` checked and normalised (domain in lower case, IDNA where the local part is ASCII).
+
+    Raises BadAddress for anything but one plain `local@domain.tld`: no display names, lists,
+    quoted local parts, IP literals, or reserved domains (`.invalid`, `.test`, `localhost`).
+    """
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadAddress(f"{address[:200]!r} is not a mail address we send to: {exc}") from None
+    return valid.ascii_email or valid.normalized
+
+
+def needs_smtputf8(*addresses: str) -> bool:
+    return not all(address.isascii() for address in addresses)
 
 
 def new_message_id(settings: Settings) -> str:
@@ -37,7 +93,7 @@ def compose(
     attachments: list[tuple[bytes, str, str, dict]] | None = None,
 ) -> EmailMessage:
     """A complete message. Header values with CR/LF raise ValueError (no header injection)."""
-    msg = EmailMessage(policy=email.policy.default)
+    msg = EmailMessage(policy=COMPOSE_POLICY)
     msg["From"] = email.utils.formataddr((settings.desk_name, settings.desk_address))
     msg["To"] = to
     msg["Subject"] = " ".join(subject.split())
@@ -62,21 +118,36 @@ def compose(
 async def queue_mail(
     session: AsyncSession, msg: EmailMessage, *, key: str, kind: str, ticket_id: int | None = None
 ) -> OutboxMail | None:
-    """Add `msg` to the outbox unless a mail with the same idempotency key is already there."""
+    """Add `msg` to the outbox unless a mail with the same idempotency key is already there.
+
+    A mail without exactly one valid recipient is recorded as `failed` with the reason: never sent,
+    but visible (and the caller's decision is not undone by one bad address).
+    """
     existing = (await session.exec(select(OutboxMail.id).where(OutboxMail.key == key))).first()
     if existing is not None:
         return None
-    recipients = [addr for _, addr in email.utils.getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
-    row = OutboxMail(
-        key=key,
-        kind=kind,
-        ticket_id=ticket_id,
-        message_id=msg["Message-ID"],
-        mail_from=email.utils.parseaddr(msg["From"])[1],
-        recipient=recipients[0].lower() if recipients else "",
-        rcpt_to=recipients,
-        raw=msg.as_bytes(policy=SMTP_POLICY),
-    )
+    mail_from = msg["From"].addresses[0].addr_spec if msg["From"] and msg["From"].addresses else ""
+    row = OutboxMail(key=key, kind=kind, ticket_id=ticket_id, message_id=msg["Message-ID"], mail_from=mail_from)
+    try:
+        recipient = _the_recipient(msg)
+        utf8 = needs_smtputf8(mail_from, recipient)
+        row.recipient, row.rcpt_to = recipient.lower(), [recipient]
+        row.raw = msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
+    except BadAddress as exc:
+        row.recipient = " ".join(str(msg.get("To", "")).split())[:320].lower()
+        row.rcpt_to, row.state, row.last_error = [], OutboxState.failed, f"not sent: {exc}"
     session.add(row)
     await session.flush()
     return row
+
+
+def _the_recipient(msg: EmailMessage) -> str:
+    """The one envelope recipient, from the parsed `To` header (never its decoded text)."""
+    mailboxes = [a for field in ("To", "Cc", "Bcc") for header in msg.get_all(field, []) for a in header.addresses]
+    if len(mailboxes) != 1:
+        raise BadAddress(f"a mail goes to exactly one address, this one has {len(mailboxes)}")
+    address = envelope_address(mailboxes[0].addr_spec)
+    if mailboxes[0].username.isascii() and address != mailboxes[0].addr_spec:
+        # IDNA domain: write the To header as the server will see the envelope
+        msg.replace_header("To", email.headerregistry.Address(mailboxes[0].display_name, addr_spec=address))
+    return address

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from handlers import charts
 from handlers.commands import Caller, Reply, UsageError, subcommand
 from handlers.context import Deps
 from handlers.mrkdwn import escape
-from handlers.png_chart import stacked_bars
 from handlers.survey_notices import post_closing_summary
 from handlers.survey_report import campaign_status
 from handlers.timeparse import parse_datetime, zone
@@ -71,8 +71,8 @@ async def _status(deps: Deps, caller: Caller, name: str, rest: list[str]) -> Rep
     groups = "\n".join(f"• {escape(label)}: {g['answered']}/{g['total']} ({g['rate']}%)" for label, g in status["by_strand"].items())
     text = (f"*{escape(status['name'])}*: {status['answered']}/{status['total']} answered ({status['response_rate']}%), "
             f"{status['reminders_sent']} reminders sent\n{groups}\nPending: {pending}")
-    chart = stacked_bars(f"{status['name']}: {status['answered']}/{status['total']} ({status['response_rate']}%)",
-                         [(label, g["answered"], g["pending"]) for label, g in status["by_strand"].items()])
+    chart = await charts.render(charts.stacked_bars, f"{status['name']}: {status['answered']}/{status['total']} ({status['response_rate']}%)",
+                                 [(label, g["answered"], g["pending"]) for label, g in status["by_strand"].items()])
     return Reply(text, public=True, data=status, files=[(f"survey-{status['name']}.png".replace(" ", "_"), chart)])
 
 

@@ -162,6 +162,8 @@ async def create_campaign(
     name = " ".join((name or "").split())
     if not name:
         raise CampaignError("a campaign needs a name")
+    if len(name) > 120:
+        raise CampaignError(f"a campaign name has at most 120 characters (this one has {len(name)})")
     if (await session.exec(select(Campaign.id).where(Campaign.name == name))).first() is not None:
         raise CampaignError(f"a campaign named {name!r} exists already")
     if "{token}" not in url_template and "{ls_token}" not in url_template:
@@ -183,8 +185,8 @@ async def create_campaign(
         parse_window(window)
     except ValueError as exc:
         raise CampaignError(str(exc)) from None
-    if max_reminders < 0:
-        raise CampaignError("--max-reminders cannot be negative")
+    if not 0 <= max_reminders <= 50:
+        raise CampaignError(f"--max-reminders must be between 0 and 50 (got {max_reminders})")
     for kind in (templates or {}):
         if kind not in MAIL_KINDS:
             raise CampaignError(f"unknown template kind {kind!r}; kinds are {', '.join(MAIL_KINDS)}")
@@ -396,8 +398,11 @@ async def complete_by_token(
         raise BadToken("this survey link is not valid", 403)
     check_signature(settings, participant.campaign_id, participant.id, nonce, signature)
     campaign = await session.get(Campaign, participant.campaign_id)
+    now = now or utcnow()
+    if campaign.state == CampaignState.closed or now >= campaign.closes_at:
+        raise BadToken("this survey is closed", 410)
     partnership = await session.get(Partnership, participant.partnership_id)
-    first = await _complete(session, campaign, participant, partnership, "url", "survey-link", settings, now or utcnow())
+    first = await _complete(session, campaign, participant, partnership, "url", "survey-link", settings, now)
     return campaign, partnership, first
 
 

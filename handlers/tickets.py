@@ -18,7 +18,7 @@ REF_RE = re.compile(r"\[?\b(EOCIC-\d{5,})\b\]?", re.I)
 
 class TicketNotFound(LookupError):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"there is no ticket {ref!r}; references look like {REF_PREFIX}00042")
+        super().__init__(f"there is no ticket {ref[:40]!r}; references look like {REF_PREFIX}00042")
         self.ref = ref
 
 
@@ -28,9 +28,9 @@ def ref_for(ticket_id: int) -> str:
 
 def normalise_ref(text: str) -> str:
     """'eocic-42', '42' and '[EOCIC-00042]' all name ticket EOCIC-00042."""
-    text = text.strip().strip("[]").upper()
+    text = text.strip().strip("[]").upper()[:64]
     number = text.removeprefix(REF_PREFIX)
-    return ref_for(int(number)) if number.isdigit() else text
+    return ref_for(int(number)) if number.isdigit() and len(number) <= 18 else text
 
 
 def refs_in(subject: str) -> list[str]:
@@ -108,14 +108,19 @@ async def partnership_acronym(session: AsyncSession, partnership_id: int | None)
     return (await session.exec(select(Partnership.acronym).where(Partnership.id == partnership_id))).first()
 
 
-async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
-    """A ticket as plain data (the CLI's --json, Slack cards, exports)."""
-    data = {
+SUMMARY_COLUMNS = (Ticket.ref, Ticket.status, Ticket.intent, Ticket.category, Ticket.requester_email, Ticket.subject,
+                   Ticket.language, Ticket.assignee, Ticket.needs_review, Ticket.reasons, Ticket.received_at,
+                   Ticket.first_response_at, Ticket.closed_at)
+
+
+def _summary(ticket, acronym: str | None) -> dict:
+    """A ticket (or a row of its SUMMARY_COLUMNS) as plain data."""
+    return {
         "ref": ticket.ref,
         "status": ticket.status.value,
         "intent": ticket.intent,
         "category": ticket.category,
-        "partnership": await partnership_acronym(session, ticket.partnership_id),
+        "partnership": acronym,
         "sender": ticket.requester_email,
         "subject": ticket.subject,
         "language": ticket.language,
@@ -126,6 +131,23 @@ async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool
         "first_response_at": ticket.first_response_at.isoformat() if ticket.first_response_at else None,
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
     }
+
+
+async def list_tickets(session: AsyncSession, status: str | None = None) -> list[dict]:
+    """Every ticket (or those in one status) with its partnership and message count, in one query."""
+    counts = (select(Message.ticket_id, func.count().label("n")).where(Message.ticket_id.is_not(None))
+              .group_by(Message.ticket_id).subquery())
+    query = (select(*SUMMARY_COLUMNS, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
+             .select_from(Ticket).outerjoin(Partnership, Partnership.id == Ticket.partnership_id)
+             .outerjoin(counts, counts.c.ticket_id == Ticket.id).order_by(Ticket.id))
+    if status:
+        query = query.where(Ticket.status == status)
+    return [{**_summary(row, row.acronym), "messages": row.messages} for row in await session.exec(query)]
+
+
+async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
+    """A ticket as plain data (the CLI's --json, Slack cards, exports); without messages, their count."""
+    data = _summary(ticket, await partnership_acronym(session, ticket.partnership_id))
     if not with_messages:
         data["messages"] = (await session.exec(select(func.count()).where(Message.ticket_id == ticket.id))).one()
         return data

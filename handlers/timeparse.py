@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+LONGEST = timedelta(days=3660)  # ten years: anything longer is a typo (and would overflow the calendar)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -19,6 +20,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be longer than zero")
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"duration {text[:40]!r} is longer than ten years; write e.g. 7d, 36h or 2w")
     return timedelta(seconds=seconds)
 
 

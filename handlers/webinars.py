@@ -79,8 +79,7 @@ async def create(
         raise ValueError("the start needs a time zone")
     if not title.strip():
         raise ValueError("a webinar needs a title")
-    if duration_minutes <= 0:
-        raise ValueError("the duration is a number of minutes above 0")
+    _check_duration(duration_minutes)
     if url and not re.match(r"^https?://\S+$", url):
         raise ValueError("the registration or join link must be an http(s) URL")
     for name in audience or ["webinars"]:
@@ -185,6 +184,11 @@ async def send(session: AsyncSession, settings: Settings, webinar: Webinar, kind
     return written
 
 
+def _check_duration(minutes: int) -> None:
+    if not 0 < minutes <= 24 * 60:
+        raise ValueError("the duration is a number of minutes, above 0 and at most 1440 (a day)")
+
+
 async def update(session: AsyncSession, settings: Settings, webinar: Webinar, actor: str, **changes) -> int:
     """Change a webinar and send the update (SEQUENCE+1) to its audience."""
     if webinar.status is WebinarStatus.cancelled:
@@ -194,6 +198,8 @@ async def update(session: AsyncSession, settings: Settings, webinar: Webinar, ac
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
     changed = {k: v for k, v in changes.items() if v is not None and getattr(webinar, k) != v}
+    if "duration_minutes" in changed:
+        _check_duration(changed["duration_minutes"])
     if not changed:
         return 0
     for key, value in changed.items():

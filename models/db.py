@@ -2,7 +2,9 @@
 
 Users configure a plain URL (`sqlite:///…`, `postgresql://…`); the async driver is chosen
 here. SQLite runs in WAL mode, and every transaction starts with BEGIN IMMEDIATE so that two
-writers (the bot and a CLI command) queue on the busy timeout instead of failing.
+writers (the bot and a CLI command) queue on the busy timeout instead of failing. It also runs
+with `secure_delete`, so deleted and overwritten content is zeroed rather than left in free
+pages; `reclaim()` (after an erasure) vacuums and empties the write-ahead log.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -74,6 +77,22 @@ class Database:
         """A read-mostly session; the caller commits if it writes."""
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             yield session
+
+    async def reclaim(self, tables: list[str]) -> None:
+        """Vacuum, outside any transaction, so erased bytes leave the database files.
+
+        SQLite: VACUUM rebuilds the file, then the write-ahead log is checkpointed and truncated.
+        PostgreSQL: VACUUM of each table in `tables` (the dead row versions are removed).
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                driver = (await conn.get_raw_connection()).driver_connection
+                for sql in ("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                    await (await driver.execute(sql)).close()
+                return
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                await conn.exec_driver_sql(f'VACUUM "{table}"')
 
     async def dispose(self) -> None:
         await self.engine.dispose()

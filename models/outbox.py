@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import blob, json_list, long_text, when
@@ -19,6 +20,10 @@ class OutboxState(str, Enum):
 
 
 class OutboxMail(SQLModel, table=True):
+    # The per-sender acknowledgement cap counts one recipient's recent acks: without this index the
+    # count walks every ack ever sent, and intake slows as history grows.
+    __table_args__ = (Index("ix_outboxmail_recipient_kind_created", "recipient", "kind", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=300, description="idempotency key: one row per logical send")
     kind: str = Field(max_length=32, index=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import subprocess
 import sys
 import time
 from contextlib import asynccontextmanager
 
+import aiohttp
 from sqlmodel import func, select
 
 from bot.runtime import run_desk
@@ -85,3 +87,25 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess
         text=True,
         timeout=timeout,
     )
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def browser() -> aiohttp.ClientSession:
+    """An HTTP client that keeps cookies like a browser (also for 127.0.0.1)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def form_token(http: aiohttp.ClientSession, page_url: str) -> str:
+    """Open a form page as a visitor would and return the CSRF token its form carries."""
+    async with http.get(page_url) as resp:
+        assert resp.status == 200, await resp.text()
+        return CSRF_FIELD.search(await resp.text()).group(1)
+
+
+async def submit(http: aiohttp.ClientSession, page_url: str, post_url: str, data: dict, origin: str) -> tuple[int, str]:
+    """GET the form page, then POST the form from `origin` with its token, as a browser does."""
+    token = await form_token(http, page_url)
+    async with http.post(post_url, data={**data, "csrf": token}, headers={"Origin": origin}) as resp:
+        return resp.status, await resp.text()

@@ -397,8 +397,8 @@ class SmtpSink(SmtpCatcher):
 
     handler: SinkHandler
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__(SinkHandler(), host=host, port=port)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, smtputf8: bool = True) -> None:
+        super().__init__(SinkHandler(), host=host, port=port, smtputf8=smtputf8)
 
     def refuse_next(self, n: int = 1, code: int = 451, message: str = "try later", at: str = "DATA") -> None:
         """Refuse the next `n` transactions with `code message`, at DATA (default) or at RCPT

@@ -2,7 +2,8 @@
 
 The real desk runs in-process (bot.runtime.run_desk: mailbox watcher on Dovecot, outbox to an
 aiosmtpd sink, the aiohttp server with /slack/events); tests send signed (and unsigned, stale,
-forged) requests over HTTP, and the Slack Web API is a local recording server (tests/slack_api.py).
+forged) requests over HTTP, and the Slack Web API is a local stand-in as strict as Slack (tests/slack_api.py):
+any call it refuses that a test did not provoke fails the test.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from models.tickets import Ticket, TicketStatus
 from tests.desk import wait_until
 from tests.servers import free_port, imap_env, smtp_env
 from tests.slack_api import FakeSlackApi
+from tests.slack_rules import message_errors, view_errors
 
 DESK = "eocic@eocic-desk.example"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -61,8 +63,15 @@ def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+TEAM = {"id": "T0EOCIC", "domain": "eocic"}
+
+
 class SlackClient:
-    """Sends what Slack would send to /slack/events, signed."""
+    """Sends what Slack would send to /slack/events, signed, with the fields Slack sends.
+
+    Trigger ids and response URLs come from the Web API stand-in, so that it can hold the desk to
+    Slack's rules; a button is pressed where the stand-in shows it (a posted message, a published Home).
+    """
 
     def __init__(self, url: str, api: FakeSlackApi) -> None:
         self.url, self.api = url, api
@@ -75,41 +84,66 @@ class SlackClient:
             resp.body_text = (await resp.read()).decode()
             return resp
 
+    @staticmethod
+    def _user(user: str) -> dict:
+        return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM["id"]}
+
     async def command(self, text: str, user: str = ADA):
         self.n += 1
         body = urlencode({
-            "command": "/eocic", "text": text, "user_id": user, "user_name": user.lower(), "channel_id": TRIAGE,
-            "team_id": "T0EOCIC", "response_url": self.api.response_url(f"cmd{self.n}"), "trigger_id": f"trig.cmd{self.n}",
+            "token": "x", "team_id": TEAM["id"], "team_domain": TEAM["domain"], "channel_id": TRIAGE,
+            "channel_name": "eocic-triage", "user_id": user, "user_name": user.lower(), "command": "/eocic",
+            "text": text, "api_app_id": "A0DESK", "is_enterprise_install": "false",
+            "response_url": self.api.response_url(f"cmd{self.n}"), "trigger_id": self.api.trigger_id(),
         })
         resp = await self.post(body, "application/x-www-form-urlencoded")
         return resp, f"cmd{self.n}"
 
     async def interact(self, payload: dict):
         self.n += 1
-        payload = {"team": {"id": "T0EOCIC"}, "api_app_id": "A0DESK", "token": "x", **payload}
+        payload = {"team": TEAM, "enterprise": None, "is_enterprise_install": False, "api_app_id": "A0DESK",
+                   "token": "x", **payload}
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     async def button(self, action_id: str, ref: str, user: str = ADA, home: bool = False):
+        """Press the button `action_id` with value `ref` where Slack shows it (the user's App Home with `home`)."""
         self.n += 1
-        payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
-                   "trigger_id": f"trig.btn{self.n}", "actions": [
-                       {"type": "button", "action_id": action_id, "block_id": f"ticket:{ref}", "value": ref,
-                        "action_ts": str(time.time())}]}
+        place, block, element = self.api.button(action_id, ref, home_of=user if home else None)
+        action = {**element, "block_id": block["block_id"], "action_ts": f"{time.time():.6f}"}
+        payload = {"type": "block_actions", "user": self._user(user), "trigger_id": self.api.trigger_id(),
+                   "state": {"values": {}}, "actions": [action]}
         if home:
-            payload["view"] = {"id": "VHOME", "type": "home"}
+            view_id = next(v for v, held in self.api.views.items() if held is place)
+            payload["container"] = {"type": "view", "view_id": view_id}
+            payload["view"] = {"id": view_id, "team_id": TEAM["id"], "state": {"values": {}}, "hash": "h",
+                               **{k: v for k, v in place.items() if not k.startswith("_")}}
         else:
-            payload.update(channel={"id": TRIAGE}, container={"type": "message", "channel_id": TRIAGE},
-                           message={"ts": "1"}, response_url=self.api.response_url(f"btn{self.n}"))
+            channel = place["channel"]
+            payload.update(channel={"id": channel, "name": "eocic-triage"},
+                           container={"type": "message", "message_ts": place["ts"], "channel_id": channel,
+                                      "is_ephemeral": False},
+                           message={k: v for k, v in place.items() if k != "channel" and v is not None},
+                           response_url=self.api.response_url(f"btn{self.n}"))
         return await self.interact(payload)
 
-    async def submit(self, view: dict, values: dict, user: str = ADA, view_id: str = "VSUBMIT1"):
-        payload = {"type": "view_submission", "user": {"id": user, "username": user.lower()},
-                   "view": {**view, "id": view_id, "state": {"values": values}}}
+    async def submit(self, view: dict, values: dict, user: str = ADA):
+        """Submit a modal the stand-in opened, with `values` keyed by the desk's block and action ids."""
+        view_id = next(v for v, held in reversed(self.api.views.items())
+                       if held.get("callback_id") == view.get("callback_id")
+                       and held.get("private_metadata") == view.get("private_metadata"))
+        payload = {"type": "view_submission", "user": self._user(user), "trigger_id": self.api.trigger_id(),
+                   "response_urls": [],
+                   "view": {**view, "id": view_id, "team_id": TEAM["id"], "app_id": "A0DESK", "bot_id": "B0DESK",
+                            "hash": "h", "root_view_id": view_id, "previous_view_id": None,
+                            "state": {"values": values}}}
         return await self.interact(payload)
 
     async def event(self, event: dict, event_id: str, retry: int | None = None):
-        body = json.dumps({"type": "event_callback", "team_id": "T0EOCIC", "api_app_id": "A0DESK", "event": event,
-                           "event_id": event_id, "event_time": int(time.time())})
+        body = json.dumps({"token": "x", "type": "event_callback", "team_id": TEAM["id"], "api_app_id": "A0DESK",
+                           "event": event, "event_id": event_id, "event_time": int(time.time()),
+                           "authorizations": [{"enterprise_id": None, "team_id": TEAM["id"], "user_id": "U0DESKBOT",
+                                               "is_bot": True, "is_enterprise_install": False}],
+                           "is_ext_shared_channel": False, "event_context": f"4-{event_id}"})
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return await self.post(body, "application/json", headers)
 
@@ -119,8 +153,10 @@ class SlackClient:
 
 @pytest.fixture
 async def slack_api():
-    api = await FakeSlackApi().start()
-    api.users[ADA] = {"id": ADA, "name": "ada", "real_name": "Ada Lovelace", "profile": {"real_name": "Ada Lovelace"}}
+    api = await FakeSlackApi(token="xoxb-test", channels={TRIAGE: "eocic-triage"}).start()
+    api.add_user(ADA, "ada", "Ada Lovelace")
+    api.add_user(BEN, "ben", "Ben Okafor")
+    api.add_user(EVE, "eve", "Eve Moreau")
     yield api
     await api.stop()
 
@@ -161,6 +197,9 @@ async def desk(dovecot, smtp_sink, desk_env, slack_api, monkeypatch):
         await client.close()
         stop.set()
         await asyncio.wait_for(task, 30)
+        refused = [(c.method, c.error, c.args.get("response_metadata")) for c in slack_api.refused()
+                   if c.error not in slack_api.expected_errors]
+        assert not refused, f"Slack refused calls the test did not provoke: {refused}"
 
 
 async def ticket(db, ref: str) -> Ticket:
@@ -241,9 +280,9 @@ async def test_buttons_and_the_reply_modal_drive_the_ticket_and_the_reply_is_thr
 
     values = {"reply": {"text": {"value": "Dear Ana,\n\nHorizon Europe's cluster calls fit; see the attached list."}},
               "note": {"text": {"value": "Promised a follow-up call."}}}
-    resp = await desk.slack.submit(view, values, view_id="VREPLY42")
+    resp = await desk.slack.submit(view, values)
     assert resp.status == 200
-    await desk.slack.submit(view, values, view_id="VREPLY42")  # a double submission sends one mail
+    await desk.slack.submit(view, values)  # a double submission sends one mail
     await desk.edge.drain()
     mails = await smtp_sink.wait_for(2, timeout=20)
     await asyncio.sleep(1)
@@ -266,8 +305,7 @@ async def test_buttons_and_the_reply_modal_drive_the_ticket_and_the_reply_is_thr
     await desk.slack.button("ticket_category", ref)
     cat_view = (await desk.api.wait_for("views.open", 2))[-1].args["view"]
     assert cat_view["callback_id"] == "category_modal"
-    await desk.slack.submit(cat_view, {"category": {"category": {"selected_option": {"value": "missions-events"}}}},
-                            view_id="VCAT1")
+    await desk.slack.submit(cat_view, {"category": {"category": {"selected_option": {"value": "missions-events"}}}})
     await desk.edge.drain()
     t = await ticket(desk.db, ref)
     assert t.category == "missions-events"
@@ -458,6 +496,17 @@ def test_escaping_and_cutting_keep_text_inert():
     assert cut(escape("a" * 10 + "&&&"), 14) == "aaaaaaaaaa…"
     long = inert("<" * 5000, 3000)
     assert len(long) <= 3000 and "<" not in long and long.endswith("…")
+
+
+def test_a_ticket_in_several_home_sections_and_the_reply_box_are_what_slack_accepts():
+    from bot.slack_blocks import home_view, reply_modal, ticket_card
+
+    t = {"ref": "EOCIC-00042", "status": "open", "subject": "s" * 300, "sender": "ana@inovcluster.example",
+         "created_at": "2026-11-20T10:00:00+00:00", "excerpt": "x" * 20_000, "overdue": True, "assignee": ADA}
+    listed = {"total": 1, "tickets": [t]}
+    assert view_errors(home_view({"mine": listed, "unassigned": listed, "overdue": listed}), "views.publish") == []
+    assert view_errors(reply_modal(t), "views.open") == []
+    assert message_errors(ticket_card(t)[1]) == []
 
 
 def test_reply_subject_keeps_one_reference():

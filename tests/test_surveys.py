@@ -34,11 +34,13 @@ from handlers.survey_tokens import make_token
 from handlers.surveys import (
     CampaignError, apply_platform_rows, complete_by_token, create_campaign, participant_for, remind_now, run_round,
 )
+from handlers.surveys import close as close_campaign
 from models.base import utcnow
 from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
 from tests.servers import free_port, smtp_env
+from tests.slack_rules import message_errors, view_errors
 
 
 BRU = ZoneInfo("Europe/Brussels")
@@ -365,6 +367,11 @@ async def test_completion_url_marks_once_and_refuses_forged_tokens(desk, smtp_si
                 async with http.get(base, params={"token": good}) as r:
                     assert r.status == 200 and "Thank you" in await r.text()
                     assert r.headers["Content-Type"].startswith("text/html")
+            track_token = make_token(desk.settings, campaign.id, track.id, track.token_nonce)
+            async with http.head(base, params={"token": track_token}) as r:  # a link checker
+                assert r.status == 200
+            async with desk.db.session() as session:
+                assert (await session.get(Participant, track.id)).completed_at is None
     finally:
         await runner.cleanup()
     await clock.tick(now + timedelta(hours=1, minutes=1))
@@ -375,11 +382,25 @@ async def test_completion_url_marks_once_and_refuses_forged_tokens(desk, smtp_si
     assert set(clock.mails(eacn.id)) == {"invitation", "thanks"}
     assert "reminder:1" in clock.mails(track.id)
 
+    async with desk.db.transaction() as session:  # once closed, a valid token records nothing
+        await close_campaign(session, await session.get(Campaign, campaign.id), "test")
+    runner = web.AppRunner(build_app(desk))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(base, params={"token": track_token}) as r:
+            assert r.status == 410 and "closed" in await r.text()
+    finally:
+        await runner.cleanup()
+    async with desk.db.session() as session:
+        assert (await session.get(Participant, track.id)).completed_at is None
+
 
 async def test_slack_survey_commands(desk):
     staff = Caller(user_id=STAFF)
     reply = await dispatch(desk.deps, staff, "survey new")
     assert reply.modal["callback_id"] == "survey_new" and len(reply.modal["blocks"]) == 9
+    assert view_errors(reply.modal, "views.open") == []  # Slack would open it
     from handlers.survey_commands import create_from_modal
 
     year = utcnow().year + 1
@@ -743,6 +764,7 @@ async def test_daily_status_and_closing_summary_go_to_the_slack_queue(tmp_path, 
         async with desk.db.transaction() as session:
             blocks = await confirm_blocks(session, "o.blaha@track-escp.example")  # a "we have submitted it" mail
             assert blocks[0]["elements"][0]["value"] == f"{campaign.id}:TRACK"
+            assert message_errors(blocks) == []  # Slack accepts them on the card
             assert await confirm_blocks(session, "stranger@elsewhere.example") == []
         reply = await confirm_done(desk.deps, Caller(user_id=STAFF), blocks[0]["elements"][0]["value"])
         assert reply.data == {"first": True}
