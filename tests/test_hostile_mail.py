@@ -72,6 +72,16 @@ async def test_a_worker_that_dies_is_replaced_and_only_its_call_fails():
         pool.close()
 
 
+async def test_a_call_over_the_memory_limit_fails_alone():
+    pool = MailPool(settings_from_env({"EOCIC_MAIL_WORKERS": "1", "EOCIC_MAIL_MEMORY_LIMIT_MB": "64"}))
+    try:
+        with pytest.raises(Isolated, match="memory limit"):
+            await pool.run(bytearray, 512 * 1024 * 1024, timeout=30)
+        assert len(await pool.run(bytearray, 8 * 1024 * 1024, timeout=30)) == 8 * 1024 * 1024
+    finally:
+        pool.close()
+
+
 async def test_mail_over_the_size_limit_is_stored_raw_and_quarantined(desk_env):
     env = {**desk_env, "EOCIC_MAIL_MAX_BYTES": "2048"}
     async with opened_desk(settings_from_env(env)) as opened:
