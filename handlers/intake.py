@@ -310,27 +310,29 @@ async def _quarantine(raw: bytes, deps: Deps, source: Source, error: str, parsed
             dedup_key, reused = f"sha256:{hashlib.sha256(raw).hexdigest()}", False
             existing_id = await _record_with_key(session, mailbox, dedup_key)
         existing = await session.get(Message, existing_id) if existing_id else None
-        if existing is None:
-            existing = Message(
-                mailbox=mailbox,
-                dedup_key=dedup_key,
-                content_hash=parsed.fingerprint if parsed else None,
-                reused_message_id=reused,
-                state=MessageState.quarantined,
-                kind="quarantined",
-                subject=(parsed.subject if parsed else "")[:998],
-                from_addr=parsed.from_addr if parsed else "",
-                raw=raw,
-                raw_size=len(raw),
-                error=error,
-                source=source.label[:300],
-            )
-            session.add(existing)
-            await session.flush()
-            await audit(session, "desk", "message.quarantined", None, message=existing.id, error=error[-500:])
+        if existing is not None:  # recorded before: a second ingest changes nothing
+            await advance_cursor(session, source.cursor)
+            return IntakeResult(kind="duplicate", message_id=existing.id, duplicate=True)
+        message = Message(
+            mailbox=mailbox,
+            dedup_key=dedup_key,
+            content_hash=parsed.fingerprint if parsed else None,
+            reused_message_id=reused,
+            state=MessageState.quarantined,
+            kind="quarantined",
+            subject=(parsed.subject if parsed else "")[:998],
+            from_addr=parsed.from_addr if parsed else "",
+            raw=raw,
+            raw_size=len(raw),
+            error=error,
+            source=source.label[:300],
+        )
+        session.add(message)
+        await session.flush()
+        await audit(session, "desk", "message.quarantined", None, message=message.id, error=error[-500:])
         await advance_cursor(session, source.cursor)
-    log.warning("quarantined %s as message %s: %s", source.label, existing.id, error.splitlines()[-1:])
-    return IntakeResult(kind="quarantined", message_id=existing.id)
+    log.warning("quarantined %s as message %s: %s", source.label, message.id, error.splitlines()[-1:])
+    return IntakeResult(kind="quarantined", message_id=message.id)
 
 
 async def replay(message_id: int, deps: Deps) -> IntakeResult:

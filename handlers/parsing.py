@@ -230,9 +230,14 @@ def _mailboxes(header) -> list[tuple[str, str]]:
 
 
 def storable(value: str) -> str:
-    """Text every database can hold: undecodable bytes (lone surrogates) and NUL become U+FFFD or '?'."""
+    """Text every database can hold. Raw 8-bit header bytes (kept by the parser as escaped surrogates)
+    are read as UTF-8 (RFC 6532); what is still undecodable, and NUL, becomes U+FFFD."""
     if "\x00" in value or not value.isascii():
-        value = value.encode("utf-8", "replace").decode("utf-8", "replace").replace("\x00", "\ufffd")
+        try:
+            value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        value = value.replace("\x00", "\ufffd")
     return value
 
 

@@ -59,7 +59,7 @@ async def test_pool_quarantines_a_poison_mail_and_the_next_mail_goes_on(desk):
     assert took < TIME_LIMIT + 5, f"the poison mail held intake for {took:.1f}s"
     assert "time limit" in row.error and row.raw == poison(), "stored raw, with the reason"
     again = await ingest(poison(), desk.deps, Source("poison again"))
-    assert again.message_id == bad.message_id, "a second ingest changes nothing"
+    assert again.duplicate and again.message_id == bad.message_id, "a second ingest changes nothing"
 
 
 async def test_a_worker_that_dies_is_replaced_and_only_its_call_fails():
@@ -133,7 +133,7 @@ async def test_each_corpus_file_is_one_record_or_a_re_delivery_of_one(desk, corp
         assert _same_mail(path.read_bytes()) == _same_mail(rows[result.message_id].raw), f"{path.name} was dropped"
     assert len({r.message_id for r in outcomes.values()}) == len(rows)
     again = [await ingest(path.read_bytes(), desk.deps, Source("again")) for path in files]
-    assert all(r.duplicate or r.quarantined for r in again)
+    assert all(r.duplicate for r in again)
     async with desk.db.session() as session:
         assert len(list(await session.exec(select(Message.id)))) == len(rows), "a second import records nothing"
 
@@ -174,6 +174,10 @@ async def test_poison_mail_between_two_normal_ones_through_dovecot_and_the_runni
         assert await wait_until(up, timeout=60), "the desk did not start"
         dovecot.deliver(user, mail(subject="first normal"))
         assert await wait_until(lambda: len(_rows(db_path)) == 1, timeout=60), "warm-up mail not recorded"
+        baseline = []
+        for _ in range(20):  # the same probe with nothing to chew on: what this machine's load costs
+            baseline.append(await asyncio.to_thread(_healthz_latency, port))
+            await asyncio.sleep(0.05)
         for raw in (mail(subject="before the poison"), poison(), mail(subject="after the poison")):
             dovecot.deliver(user, raw)
         latencies = []
@@ -190,7 +194,12 @@ async def test_poison_mail_between_two_normal_ones_through_dovecot_and_the_runni
     before, after = (datetime.fromisoformat(rows[i][2]) for i in (1, 3))
     delay = (after - before).total_seconds()
     assert delay < TIME_LIMIT + 3, f"the poison mail delayed the next one by {delay:.1f}s"
-    worst = max(latencies)
-    print(f"poison in the watcher: next mail {delay:.2f}s later (limit {TIME_LIMIT}s); "
-          f"/healthz {len(latencies)} probes, worst {worst * 1000:.0f} ms")
-    assert len(latencies) >= 10 and worst < 0.1, f"/healthz took {worst * 1000:.0f} ms while the poison mail ran"
+    latencies.sort()
+    baseline.sort()
+    worst, p95, idle_p95 = latencies[-1], latencies[int(len(latencies) * 0.95)], baseline[int(len(baseline) * 0.95)]
+    print(f"poison in the watcher: next mail {delay:.2f}s later (limit {TIME_LIMIT}s); /healthz {len(latencies)} probes, "
+          f"95% within {p95 * 1000:.0f} ms, worst {worst * 1000:.0f} ms (idle desk: 95% within {idle_p95 * 1000:.0f} ms)")
+    # The event loop never waits on the worker: /healthz answers within 100 ms (beyond what the
+    # machine's load costs an idle desk). A loop that waited on the mail would take seconds.
+    assert len(latencies) >= 10 and p95 < 0.1 + idle_p95 and worst < 0.5 + idle_p95, \
+        f"/healthz: 95% {p95 * 1000:.0f} ms, worst {worst * 1000:.0f} ms, idle 95% {idle_p95 * 1000:.0f} ms"
