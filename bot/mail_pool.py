@@ -45,6 +45,10 @@ class MailPool:
         context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload"])
         return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.memory_limit_mb,), context=context)
 
+    async def start(self) -> None:
+        """Start the workers (fork server, models) now, so that the first mail does not wait for them."""
+        await self.run(int, timeout=600)
+
     async def run(self, fn, *args, timeout: float, **kwargs):
         """`fn(*args, **kwargs)` in a worker; raises `Isolated` when it overran `timeout` or its worker died."""
         try:

@@ -52,9 +52,10 @@ async def opened_desk(settings: Settings, *, mail_pool: bool = False):
     """`open_desk` for a command that works and exits: the database is closed afterwards.
     With `mail_pool`, untrusted mail is read in worker processes (`ingest`, `replay`)."""
     desk = await open_desk(settings)
-    if mail_pool:
-        desk.deps.pool = MailPool(settings)
     try:
+        if mail_pool:
+            desk.deps.pool = MailPool(settings)
+            await desk.deps.pool.start()
         yield desk
     finally:
         if desk.deps.pool is not None:
@@ -90,6 +91,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         desk.settings = desk.deps.settings = settings
         desk.deps.pool = MailPool(settings)  # untrusted mail is parsed and classified there
         stack.push_async_callback(asyncio.to_thread, desk.deps.pool.close)
+        await desk.deps.pool.start()
         outbox = OutboxSender(desk.db, settings)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)

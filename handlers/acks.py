@@ -52,7 +52,7 @@ def _reply_address(mail: ParsedMail) -> str | None:
     """
     for name in ("reply-to", "from"):
         value = mail.header(name)
-        if not value:
+        if not value or len(value) > 998:  # one mailbox fits a header line; longer: a list, never parsed here
             continue
         try:
             mailboxes = email.policy.default.header_factory(name, value).addresses

@@ -103,16 +103,12 @@ async def record(
 ) -> IntakeResult:
     """All that a mail causes, written in the caller's transaction."""
     mailbox = deps.settings.desk_address
-    existing = (
-        await session.exec(
-            select(Message.id).where(Message.mailbox == mailbox, Message.dedup_key == parsed.dedup_key)
-        )
-    ).first()
+    key, reused, existing = await identify(session, mailbox, parsed)
     if existing is not None:
         return IntakeResult(kind="duplicate", message_id=existing, duplicate=True)
 
     # The message row is inserted once, by _finish(), with everything decided about it.
-    message = _message_row(parsed, raw, mailbox, source)
+    message = _message_row(parsed, raw, mailbox, source, key, reused)
 
     if parsed.from_addr == deps.settings.desk_address:
         return await _finish(session, deps, message, parsed, "own")
@@ -180,18 +176,51 @@ async def _finish(
 ) -> IntakeResult:
     """Insert the message row with what was decided, its attachments, then tell the ticket hooks."""
     message.kind = kind
+    if message.reused_message_id:
+        note = f"Message-ID {parsed.message_id} was used before by another mail: recorded as its own message"
+        message.classification = {**message.classification, "reasons": [*message.classification.get("reasons", []), note]}
     session.add(message)
     await session.flush()
+    if message.reused_message_id:
+        await audit(session, "desk", "message.reused_message_id", None, message=message.id, message_id=parsed.message_id)
     await _store_attachments(session, message, parsed, deps.settings.attachment_max_bytes)
     if event and ticket:
         await deps.ticket_event(session, event, ticket, message)
     return IntakeResult(kind=kind, message_id=message.id, ticket_ref=ticket.ref if ticket else None)
 
 
-def _message_row(parsed: ParsedMail, raw: bytes, mailbox: str, source: Source) -> Message:
+async def identify(session: AsyncSession, mailbox: str, parsed: ParsedMail) -> tuple[str, bool, int | None]:
+    """(dedup key, Message-ID reused by other content?, id of the record this mail repeats, if any).
+
+    A re-delivery (same Message-ID, same fingerprint) repeats the first record. The same Message-ID
+    with another fingerprint is another mail: its key adds the fingerprint. Records from before
+    fingerprints (content_hash NULL: our own sent mail) count as the same mail."""
+    if not parsed.message_id:
+        key = f"sha256:{parsed.fingerprint}"
+        return key, False, await _record_with_key(session, mailbox, key)
+    first = (
+        await session.exec(
+            select(Message.id, Message.content_hash).where(Message.mailbox == mailbox, Message.dedup_key == parsed.message_id)
+        )
+    ).first()
+    if first is None:
+        return parsed.message_id, False, None
+    if first.content_hash in (None, parsed.fingerprint):
+        return parsed.message_id, False, first.id
+    key = f"{parsed.message_id[:900]} sha256:{parsed.fingerprint}"
+    return key, True, await _record_with_key(session, mailbox, key)
+
+
+async def _record_with_key(session: AsyncSession, mailbox: str, key: str) -> int | None:
+    return (await session.exec(select(Message.id).where(Message.mailbox == mailbox, Message.dedup_key == key))).first()
+
+
+def _message_row(parsed: ParsedMail, raw: bytes, mailbox: str, source: Source, key: str, reused: bool) -> Message:
     return Message(
         mailbox=mailbox,
-        dedup_key=parsed.dedup_key,
+        dedup_key=key,
+        content_hash=parsed.fingerprint,
+        reused_message_id=reused,
         direction="in",
         message_id=parsed.message_id,
         in_reply_to=parsed.in_reply_to,
@@ -262,33 +291,48 @@ async def advance_cursor(session: AsyncSession, cursor: CursorPosition | None) -
 async def quarantine(
     raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None = None
 ) -> IntakeResult:
-    """Keep the raw mail, with why it failed, so that `replay` can retry it later."""
-    dedup_key = parsed.dedup_key if parsed else f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    """Keep the raw mail, with why it failed, so that `replay` can retry it later. What was parsed
+    (subject, sender, key) is kept too, unless even that cannot be stored: then the raw bytes alone."""
+    if parsed is not None:
+        try:
+            return await _quarantine(raw, deps, source, error, parsed)
+        except Exception as exc:
+            error = f"{error}\nparsed fields not storable either: {exc!r}"
+    return await _quarantine(raw, deps, source, error, None)
+
+
+async def _quarantine(raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None) -> IntakeResult:
+    mailbox = deps.settings.desk_address
     async with deps.db.transaction() as session:
-        existing = (
-            await session.exec(
-                select(Message).where(Message.mailbox == deps.settings.desk_address, Message.dedup_key == dedup_key)
-            )
-        ).first()
-        if existing is None:
-            existing = Message(
-                mailbox=deps.settings.desk_address,
-                dedup_key=dedup_key,
-                state=MessageState.quarantined,
-                kind="quarantined",
-                subject=(parsed.subject if parsed else "")[:998],
-                from_addr=parsed.from_addr if parsed else "",
-                raw=raw,
-                raw_size=len(raw),
-                error=error,
-                source=source.label[:300],
-            )
-            session.add(existing)
-            await session.flush()
-            await audit(session, "desk", "message.quarantined", None, message=existing.id, error=error[-500:])
+        if parsed:
+            dedup_key, reused, existing_id = await identify(session, mailbox, parsed)
+        else:  # not even parsed: the same bytes are the same mail
+            dedup_key, reused = f"sha256:{hashlib.sha256(raw).hexdigest()}", False
+            existing_id = await _record_with_key(session, mailbox, dedup_key)
+        existing = await session.get(Message, existing_id) if existing_id else None
+        if existing is not None:  # recorded before: a second ingest changes nothing
+            await advance_cursor(session, source.cursor)
+            return IntakeResult(kind="duplicate", message_id=existing.id, duplicate=True)
+        message = Message(
+            mailbox=mailbox,
+            dedup_key=dedup_key,
+            content_hash=parsed.fingerprint if parsed else None,
+            reused_message_id=reused,
+            state=MessageState.quarantined,
+            kind="quarantined",
+            subject=(parsed.subject if parsed else "")[:998],
+            from_addr=parsed.from_addr if parsed else "",
+            raw=raw,
+            raw_size=len(raw),
+            error=error,
+            source=source.label[:300],
+        )
+        session.add(message)
+        await session.flush()
+        await audit(session, "desk", "message.quarantined", None, message=message.id, error=error[-500:])
         await advance_cursor(session, source.cursor)
-    log.warning("quarantined %s as message %s: %s", source.label, existing.id, error.splitlines()[-1:])
-    return IntakeResult(kind="quarantined", message_id=existing.id)
+    log.warning("quarantined %s as message %s: %s", source.label, message.id, error.splitlines()[-1:])
+    return IntakeResult(kind="quarantined", message_id=message.id)
 
 
 async def replay(message_id: int, deps: Deps) -> IntakeResult:

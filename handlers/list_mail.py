@@ -34,7 +34,7 @@ ERASURE = re.compile(
     r"|cancellazione\s+dei\s+(?:miei\s+)?dati|diritto\s+all'oblio|apagar\s+(?:os\s+)?(?:meus\s+)?dados|usun[ąa][ćc]\s+(?:moje\s+)?dane|\brodo\b",
     re.I,
 )
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")  # starts at a token's start: linear
 _LIST_WORDS = {"newsletter": ("newsletter", "lettre", "bolet", "notiziario"), "webinars": ("webinar", "webinaire", "seminario")}
 MAX_NAMED_ADDRESSES = 5
 

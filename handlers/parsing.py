@@ -22,6 +22,13 @@ from inscriptis import get_text
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 _MSGID_RE = re.compile(r"<[^<>\s]+>")
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
+ADDRESS_HEADERS = {"from", "reply-to", "to", "cc"}
+# Longer header values are kept as they came, not run through the stdlib's structured header
+# parser, whose time grows faster than linearly on some values (a run of quotes or dots).
+HEADER_PARSE_LIMIT = 8 * 1024
+MAX_ADDRESS_LENGTH = 998  # one element of an address list: a header line's limit (RFC 5322)
+MAX_COMMENT_DEPTH = 20
+MAX_REFERENCES = 100  # the newest ones: enough to thread, and a bounded query
 
 
 class UnparseableMail(ValueError):
@@ -56,7 +63,7 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
-    raw_sha256: str = ""
+    fingerprint: str = ""  # content_fingerprint() of the raw bytes
     reply_to: str | None = None
 
     def header(self, name: str) -> str | None:
@@ -66,8 +73,8 @@ class ParsedMail:
 
     @property
     def dedup_key(self) -> str:
-        """Message-ID when present, else a hash of the raw bytes (same mail, same key)."""
-        return self.message_id or f"sha256:{self.raw_sha256}"
+        """Message-ID when present, else the content fingerprint (same mail, same key)."""
+        return self.message_id or f"sha256:{self.fingerprint}"
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -81,19 +88,20 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise UnparseableMail("no headers found")
 
     defects = [type(d).__name__ for d in msg.defects]
-    headers = _headers(msg, defects)
+    headers, mailboxes = _headers(msg, defects)
     first = lambda name: (headers.get(name) or [None])[0]  # noqa: E731
-    from_name, from_addr = _first_address(first("from"))
+    from_name, from_addr = (mailboxes.get("from") or [("", "")])[0]
+    reply_to = (mailboxes.get("reply-to") or [("", "")])[0][1]
     text, html, attachments = _bodies(msg, defects)
     return ParsedMail(
         message_id=_first_msgid(first("message-id")),
         in_reply_to=_first_msgid(first("in-reply-to")),
-        references=_MSGID_RE.findall(" ".join(headers.get("references", []))),
+        references=_MSGID_RE.findall(" ".join(headers.get("references", [])))[-MAX_REFERENCES:],
         subject=_one_line(first("subject") or ""),
         from_addr=from_addr,
         from_name=from_name,
-        to=_addresses(headers.get("to", [])),
-        cc=_addresses(headers.get("cc", [])),
+        to=[addr for _, addr in mailboxes.get("to", [])],
+        cc=[addr for _, addr in mailboxes.get("cc", [])],
         date=_date(first("date")),
         headers=headers,
         text=text,
@@ -101,21 +109,136 @@ def parse_mail(raw: bytes) -> ParsedMail:
         attachments=attachments,
         defects=defects,
         content_type=msg.get_content_type(),
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
-        reply_to=_first_address(first("reply-to"))[1] or None,
+        fingerprint=content_fingerprint(raw),
+        reply_to=reply_to or None,
     )
 
 
-def _headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
+# Headers that the transport adds or rewrites on the way: a re-delivery may differ in them only.
+TRANSPORT_HEADERS = frozenset({
+    "received", "x-received", "delivered-to", "x-delivered-to", "return-path", "x-original-to", "envelope-to",
+    "x-envelope-from", "x-envelope-to", "authentication-results", "arc-seal", "arc-message-signature",
+    "arc-authentication-results", "received-spf", "x-spam-status", "x-spam-score", "x-spam-flag",
+    "x-spam-level", "x-spam-checker-version", "x-virus-scanned", "x-virus-status", "status", "x-status",
+    "x-uid", "x-keywords", "lines", "content-length", "x-imapbase",
+})
+_TRANSPORT_PREFIXES = (b"resent-", b"x-ms-exchange-", b"x-forefront-", b"x-microsoft-antispam", b"x-google-", b"x-gm-")
+_HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
+
+
+def content_fingerprint(raw: bytes) -> str:
+    """sha256 of what makes a mail itself: every header but the transport's (names lower-cased, values
+    with whitespace collapsed, in any order) and the body (line endings and trailing whitespace
+    normalised). Read from the raw bytes in one linear pass."""
+    end = _HEADER_END_RE.search(raw)
+    head, body = (raw[: end.start()], raw[end.end() :]) if end else (raw, b"")
+    fields: list[list[bytes]] = []
+    for line in head.splitlines():
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    kept = []
+    for lines in fields:
+        name, _, value = b" ".join(lines).partition(b":")
+        name = name.strip().lower()
+        if name.decode("latin-1") not in TRANSPORT_HEADERS and not name.startswith(_TRANSPORT_PREFIXES):
+            kept.append(name + b":" + b" ".join(value.split()))
+    digest = hashlib.sha256(b"\n".join(sorted(kept)))
+    digest.update(b"\n\n" + body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
+
+
+def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]]]:
+    """Decoded header values by lower-case name, and the mailboxes (display name, address) of the
+    address headers, taken from the parsed structure (never from a decoded display string, so an
+    encoded-word that decodes to "a@x, b@y" stays one display name)."""
     out: dict[str, list[str]] = {}
+    mailboxes: dict[str, list[tuple[str, str]]] = {}
     for name, raw_value in msg.raw_items():
+        key = name.lower()
+        value = str(raw_value)
+        if key in ADDRESS_HEADERS:
+            value, found = _address_header(msg.policy, name, value, defects)
+            mailboxes.setdefault(key, []).extend(found)
+        elif len(value) > HEADER_PARSE_LIMIT:  # the stdlib header parser is super-linear on some long values
+            defects.append(f"header-too-long:{name[:60]}")
+        else:
+            try:
+                value = str(msg.policy.header_fetch_parse(name, raw_value))
+            except Exception:  # a header the modern policy cannot parse (RecursionError too): keep its raw text
+                defects.append(f"bad-header:{name[:60]}")
+        out.setdefault(key, []).append(storable(value.strip()))
+    return out, mailboxes
+
+
+def _address_header(policy, name: str, value: str, defects: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Parse an address header one top-level element at a time: the stdlib parser is quadratic on a
+    long list and recursive in comments, so each element is bounded in length and comment depth."""
+    shown, found = [], []
+    for element in split_address_list(value, defects):
         try:
-            value = str(msg.policy.header_fetch_parse(name, raw_value))
-        except Exception:  # a header the modern policy cannot parse: keep its raw text
-            defects.append(f"bad-header:{name}")
-            value = str(raw_value)
-        out.setdefault(name.lower(), []).append(value.strip())
-    return out
+            header = policy.header_fetch_parse(name, element)
+        except Exception:  # RecursionError, or a value the parser rejects
+            defects.append(f"bad-address:{name[:60]}")
+            continue
+        shown.append(str(header).strip())
+        found.extend(_mailboxes(header))
+    return ", ".join(x for x in shown if x), found
+
+
+_ADDRESS_TOKEN_RE = re.compile(r'\\.|["(),<>]|[^\\"(),<>]+', re.DOTALL)
+
+
+def split_address_list(value: str, defects: list[str]) -> list[str]:
+    """Split at commas outside quotes, comments and angle brackets, in one pass. Elements longer than
+    a header line (998) or with comments nested deeper than MAX_COMMENT_DEPTH are dropped, as defects."""
+    elements, start, depth, quoted, angle, too_deep = [], 0, 0, False, False, False
+    for token in _ADDRESS_TOKEN_RE.finditer(value):
+        t = token.group()
+        if quoted:
+            quoted = t != '"'
+        elif t == "(":
+            depth += 1
+            too_deep |= depth > MAX_COMMENT_DEPTH
+        elif depth:  # inside a comment only parentheses count
+            depth -= t == ")"
+        elif t == '"':
+            quoted = True
+        elif t in "<>":
+            angle = t == "<"
+        elif t == "," and not angle:
+            elements.append((value[start : token.start()], too_deep))
+            start, too_deep = token.end(), False
+    elements.append((value[start:], too_deep))
+    kept = []
+    for element, deep in elements:
+        if len(element) > MAX_ADDRESS_LENGTH or deep:
+            defects.append("address-too-long" if not deep else "address-comments-too-deep")
+        elif element.strip():
+            kept.append(element)
+    return kept
+
+
+def _mailboxes(header) -> list[tuple[str, str]]:
+    """(display name, address) of each mailbox with a local part and a domain."""
+    found = []
+    for address in getattr(header, "addresses", ()):
+        if address.username and address.domain and not any(c.isspace() for c in address.domain):
+            found.append((storable(_one_line(address.display_name)), storable(address.addr_spec.strip().lower())))
+    return found
+
+
+def storable(value: str) -> str:
+    """Text every database can hold. Raw 8-bit header bytes (kept by the parser as escaped surrogates)
+    are read as UTF-8 (RFC 6532); what is still undecodable, and NUL, becomes U+FFFD."""
+    if "\x00" in value or not value.isascii():
+        try:
+            value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        value = value.replace("\x00", "\ufffd")
+    return value
 
 
 def _one_line(value: str) -> str:
@@ -130,17 +253,6 @@ def _first_msgid(value: str | None) -> str | None:
         return found.group(0)
     value = value.strip()
     return f"<{value}>" if value and " " not in value else None
-
-
-def _first_address(value: str | None) -> tuple[str, str]:
-    if not value:
-        return "", ""
-    name, addr = email.utils.parseaddr(value)
-    return _one_line(name), addr.strip().lower()
-
-
-def _addresses(values: list[str]) -> list[str]:
-    return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
 def _date(value: str | None) -> datetime | None:
@@ -197,9 +309,9 @@ def _bodies(msg: Message, defects: list[str]) -> tuple[str, str | None, list[Att
             elif ctype == "text/html" and html is None:
                 html = content
             continue
-        attachments.append(Attachment(filename or _default_name(ctype), ctype, _payload_bytes(part)))
+        attachments.append(Attachment(storable(filename) or _default_name(ctype), storable(ctype), _payload_bytes(part)))
     text = plain if plain and plain.strip() else (html_to_text(html) if html else "")
-    return text.replace("\r\n", "\n"), sanitise_html(html) if html else None, attachments
+    return storable(text.replace("\r\n", "\n")), storable(sanitise_html(html)) if html else None, attachments
 
 
 def _leaf_parts(part: Message):

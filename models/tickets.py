@@ -51,7 +51,9 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox: str = Field(max_length=320)
-    dedup_key: str = Field(max_length=998, description="Message-ID, or sha256 of the raw bytes")
+    dedup_key: str = Field(max_length=998, description="Message-ID (+ fingerprint when reused), or the fingerprint")
+    content_hash: str | None = Field(default=None, max_length=64, description="parsing.content_fingerprint of raw")
+    reused_message_id: bool = Field(default=False, description="another mail came with the same Message-ID")
     direction: str = Field(default="in", max_length=3)
     state: MessageState = Field(default=MessageState.recorded, index=True)
     kind: str = Field(default="", max_length=32, description="what intake made of it: ticket, reply, bounce, …")
