@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.http_standin import serve
 from tests.slack_rules import MESSAGE_TEXT_CHARS, message_errors, view_errors
 
 TRIGGER_SECONDS = 3.0
@@ -212,11 +213,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, self.host)
         return self
 
     async def stop(self) -> None:

@@ -21,6 +21,8 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
+from tests.http_standin import serve
+
 ACK_SECONDS = 3.0
 
 
@@ -42,11 +44,7 @@ class SocketModeServer:
     async def start(self) -> "SocketModeServer":
         app = web.Application()
         app.router.add_get("/link/{ticket}", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, self.host)
         return self
 
     async def stop(self) -> None:
