@@ -1,7 +1,7 @@
 """Real servers on loopback for the tests: Dovecot (IMAP), an aiosmtpd sink (SMTP), PostgreSQL 15.
 
 Fixtures (imported by tests/conftest.py):
-  dovecot        session   DovecotServer: .host .port .new_user() .deliver() .status() ...
+  dovecot        session   DovecotServer: .host .port .new_user() .deliver() .status() .imap_pids() ...
   smtp_sink      function  SmtpSink: .host .port .messages .wait_for() .refuse_next() ...
   postgres       session   PostgresCluster: .url .port .new_database()   (skips LOUDLY if unavailable)
   postgres_url   session   URL of a database in that cluster
@@ -270,6 +270,12 @@ class DovecotServer:
         if check and res.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
         return res
+
+    def imap_pids(self, user: str) -> list[int]:
+        """Process ids of the IMAP sessions `user` holds now (`doveadm who`)."""
+        out = self.doveadm("-f", "tab", "who", "-1", user, check=False).stdout
+        rows = [line.split("\t") for line in out.splitlines()[1:]]
+        return sorted(int(r[2]) for r in rows if len(r) > 2 and r[0] == user and r[1] == "imap")
 
     def status(self, user: str, folder: str = "INBOX") -> dict[str, int]:
         """{'messages': n, 'uidvalidity': v, 'uidnext': u} read without IMAP."""
