@@ -22,12 +22,13 @@ import socket
 import ssl
 import threading
 import time
-from typing import Awaitable, Callable
-
 from imapclient import IMAPClient
 from sqlmodel import select
 
+from bot.mail_login import imap_login
+from bot.oauth2 import CredentialRefused
 from config.settings import Security, Settings
+from handlers.alerts import alert
 from handlers.context import Deps
 from handlers.intake import CursorPosition, Source, ingest
 from models.mailbox import MailboxCursor
@@ -35,14 +36,12 @@ from models.mailbox import MailboxCursor
 log = logging.getLogger(__name__)
 
 PROCESSED_FLAG = b"$EOCICProcessed"
-Alert = Callable[[str], Awaitable[None]]
 
 
 class MailboxWatcher:
-    def __init__(self, deps: Deps, *, alert: Alert | None = None, idle_check_seconds: float = 0.5) -> None:
+    def __init__(self, deps: Deps, *, idle_check_seconds: float = 0.5) -> None:
         self.deps = deps
         self.settings: Settings = deps.settings
-        self.alert = alert
         self.idle_check_seconds = idle_check_seconds
         self.mailbox = f"{self.settings.imap_user}@{self.settings.imap_host}"
         self.last_success = time.monotonic()
@@ -69,6 +68,10 @@ class MailboxWatcher:
             try:
                 client = self._connect()
                 self._session(client)
+            except CredentialRefused as exc:  # reconnecting would be refused again: stop, say why
+                self._call(alert(self.deps, "mailbox", f"{exc}; not reading {self.mailbox} until the desk is restarted "
+                                 "with a working credential", fault=True))
+                return
             except Exception as exc:  # network errors, server errors, imapclient's IDLE parse errors
                 if self._stop.is_set():
                     break
@@ -90,7 +93,7 @@ class MailboxWatcher:
         sock = getattr(client._imap, "sock", None)  # many small commands: no Nagle stalls
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.login(s.imap_user, s.imap_password.get_secret_value())
+        imap_login(client, s)
         if s.imap_processed_folder and not client.folder_exists(s.imap_processed_folder):
             client.create_folder(s.imap_processed_folder)
         return client
@@ -196,10 +199,7 @@ class MailboxWatcher:
             await asyncio.sleep(min(30.0, limit / 4))
             stale_for = time.monotonic() - self.last_success
             if stale_for > limit and not alerted:
-                message = f"mailbox {self.mailbox} has not been read for {stale_for:.0f}s"
-                log.error(message)
-                if self.alert:
-                    await self.alert(message)
+                await alert(self.deps, "mailbox", f"{self.mailbox} has not been read for {stale_for:.0f}s")
                 alerted = True
             elif stale_for <= limit:
                 alerted = False

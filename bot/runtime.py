@@ -83,7 +83,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
             )
         desk.settings = desk.deps.settings = settings
         await asyncio.to_thread(_warm_up_classifier)
-        outbox = OutboxSender(desk.db, settings)
+        outbox = OutboxSender(desk.db, settings, deps=desk.deps)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
         desk.components.update(outbox=outbox, watcher=watcher)

@@ -46,6 +46,7 @@ async def _figures(desk) -> dict:
         "messages_quarantined": quarantined,
         "outbox": {state.value: outbox.get(state, 0) for state in OutboxState},
         "mailbox_seconds_since_read": round(time.monotonic() - watcher.last_success, 1) if watcher else None,
+        "faults": dict(desk.deps.faults),
     }
 
 
@@ -53,7 +54,7 @@ async def healthz(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     figures = await _figures(desk)
     stale = figures["mailbox_seconds_since_read"]
-    healthy = stale is None or stale < desk.settings.imap_stale_alert_seconds
+    healthy = (stale is None or stale < desk.settings.imap_stale_alert_seconds) and not figures["faults"]
     return web.json_response({"status": "ok" if healthy else "degraded", **figures}, status=200 if healthy else 503)
 
 

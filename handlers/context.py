@@ -28,6 +28,7 @@ class Deps:
     classify: Callable[..., Any] = classify_mail
     ticket_hooks: list[TicketHook] = field(default_factory=list)
     outbox_wakeup: asyncio.Event | None = None  # set after a commit that queued mail
+    faults: dict[str, str] = field(default_factory=dict)  # part -> why it stopped (handlers/alerts.py)
 
     async def ticket_event(self, session, event: str, ticket, message=None) -> None:
         for hook in self.ticket_hooks:
