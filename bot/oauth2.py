@@ -63,6 +63,19 @@ class TokenSource:
             return token.value
 
 
+class RefreshToken:
+    """The refresh token to use next: a provider that rotates them (Entra ID, many others) sends a
+    new one with each access token and may refuse the old one. Kept in memory only: after a
+    restart the configured one is used again, so it must still be valid then."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def rotate(self, new: str | None) -> None:
+        if new and self.value:
+            self.value = new
+
+
 _sources: dict[tuple, TokenSource] = {}
 _sources_lock = threading.Lock()
 
@@ -97,26 +110,29 @@ def _secret(value) -> str:
 def _microsoft(settings: Settings, scopes: list[str]) -> TokenSource:
     import msal
 
-    authority = MICROSOFT_AUTHORITY + settings.oauth2_tenant
-    refresh_token = _secret(settings.oauth2_refresh_token)
+    host = settings.oauth2_token_url or MICROSOFT_AUTHORITY  # another host: a national cloud
+    authority = host.rstrip("/") + "/" + settings.oauth2_tenant
+    options = {"authority": authority, "instance_discovery": host == MICROSOFT_AUTHORITY}
+    refresh_token = RefreshToken(_secret(settings.oauth2_refresh_token))
     credential = _microsoft_credential(settings)
     if credential is None:
-        app = msal.PublicClientApplication(settings.oauth2_client_id, authority=authority)
+        app = msal.PublicClientApplication(settings.oauth2_client_id, **options)
     else:
-        app = msal.ConfidentialClientApplication(settings.oauth2_client_id, authority=authority, client_credential=credential)
+        app = msal.ConfidentialClientApplication(settings.oauth2_client_id, client_credential=credential, **options)
 
     def fetch() -> tuple[str, float]:
         for token in app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
             app.token_cache.remove_at(token)  # we cache; msal's copy would hand back a refused token
-        if refresh_token:
-            result = app.acquire_token_by_refresh_token(refresh_token, scopes=scopes)
+        if refresh_token.value:
+            result = app.acquire_token_by_refresh_token(refresh_token.value, scopes=scopes)
         else:
             result = app.acquire_token_for_client(scopes=scopes)
         if "access_token" not in result:
             raise CredentialRefused(f"Microsoft Entra ID refused the credential: {_error_line(result)}")
+        refresh_token.rotate(result.get("refresh_token"))
         return result["access_token"], float(result.get("expires_in", 3600))
 
-    kind = "delegated refresh token" if refresh_token else "client credentials"
+    kind = "delegated refresh token" if refresh_token.value else "client credentials"
     return TokenSource(fetch, describe=f"Microsoft {kind} of app {settings.oauth2_client_id}")
 
 
@@ -192,22 +208,23 @@ def _generic(settings: Settings, scopes: list[str]) -> TokenSource:
     from authlib.integrations.base_client import OAuthError
     from authlib.integrations.requests_client import OAuth2Session
 
-    refresh_token = _secret(settings.oauth2_refresh_token)
+    refresh_token = RefreshToken(_secret(settings.oauth2_refresh_token))
     url = settings.oauth2_token_url
 
     def fetch() -> tuple[str, float]:
         with OAuth2Session(settings.oauth2_client_id, _secret(settings.oauth2_client_secret) or None,
                            scope=" ".join(scopes) or None) as session:
             try:
-                if refresh_token:
-                    token = session.refresh_token(url, refresh_token=refresh_token)
+                if refresh_token.value:
+                    token = session.refresh_token(url, refresh_token=refresh_token.value)
                 else:
                     token = session.fetch_token(url, grant_type="client_credentials")
             except OAuthError as exc:  # the endpoint's error answer (invalid_client, invalid_grant, …)
                 raise CredentialRefused(f"the token endpoint {url} refused the credential: {exc.error}: "
                                         f"{exc.description or 'no description'}") from None
+        refresh_token.rotate(token.get("refresh_token"))
         lifetime = float(token.get("expires_in") or (token.get("expires_at", 0) - time.time()) or 3600)
         return token.get("access_token", ""), lifetime
 
-    kind = "refresh token" if refresh_token else "client credentials"
+    kind = "refresh token" if refresh_token.value else "client credentials"
     return TokenSource(fetch, describe=f"{kind} of client {settings.oauth2_client_id} at {url}")

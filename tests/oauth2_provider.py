@@ -7,6 +7,10 @@ provider refuses: an unknown client or wrong secret (401 invalid_client), a revo
 refresh token (400 invalid_grant), an unsupported grant, a scope it does not grant, a body that
 is not form-encoded. Tests revoke a client, a refresh token or one access token on purpose.
 
+The same endpoints are served over HTTPS too (a self-signed certificate for 127.0.0.1 in
+`ca_file`), with the OpenID discovery document that `msal` reads from an Entra ID authority
+(`{tls_url}/{tenant}/v2.0/.well-known/openid-configuration`) and the token endpoint it names.
+
 `OAuth2SmtpSink` is the SMTP sink with XOAUTH2 and OAUTHBEARER as its only mechanisms, checking
 tokens against the same provider.
 
@@ -18,10 +22,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime
+import ipaddress
 import json
 import secrets
+import ssl
+import tempfile
 import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -40,6 +49,7 @@ class Client:
     user: str  # the mailbox this client's tokens open
     scope: str = "IMAP SMTP"
     lifetime: float | None = None  # seconds a token lives; None: the provider's
+    rotate: bool = False  # a refresh token works once: each refresh answers a new one
     revoked: bool = False
     refresh_tokens: set[str] = field(default_factory=set)
 
@@ -65,7 +75,8 @@ class OAuth2Provider:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="oauth2-provider", daemon=True)
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = self.tls_port = 0
+        self.ca_file = ""
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -78,11 +89,56 @@ class OAuth2Provider:
         app = web.Application()
         app.router.add_post("/token", self._token)
         app.router.add_post("/introspect", self._introspect)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid_configuration)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
+        tls = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._tls_context())
+        await tls.start()
+        self.tls_port = tls._server.sockets[0].getsockname()[1]
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """A self-signed certificate for 127.0.0.1, written to `ca_file` for the clients to trust."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        folder = Path(tempfile.mkdtemp(prefix="eocic-oauth2-"))
+        self.ca_file = str(folder / "ca.pem")
+        Path(self.ca_file).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file = folder / "key.pem"
+        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.ca_file, key_file)
+        return context
+
+    @property
+    def tls_url(self) -> str:
+        return f"https://127.0.0.1:{self.tls_port}"
+
+    async def _openid_configuration(self, request: web.Request) -> web.Response:
+        base = f"{self.tls_url}/{request.match_info['tenant']}"
+        return web.json_response({
+            "issuer": f"{base}/v2.0", "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        })
 
     def stop(self) -> None:
         if self._runner is not None:
@@ -100,9 +156,9 @@ class OAuth2Provider:
 
     # --- what tests set up and look at ---------------------------------------------------
 
-    def new_client(self, user: str, lifetime: float | None = None) -> Client:
+    def new_client(self, user: str, lifetime: float | None = None, rotate: bool = False, scope: str = "IMAP SMTP") -> Client:
         client = Client(client_id="app-" + secrets.token_hex(4), secret=secrets.token_urlsafe(16), user=user,
-                        lifetime=lifetime)
+                        lifetime=lifetime, rotate=rotate, scope=scope)
         with self._lock:
             self.clients[client.client_id] = client
         return client
@@ -174,6 +230,8 @@ class OAuth2Provider:
             elif grant == "refresh_token":
                 if form.get("refresh_token") not in client.refresh_tokens:
                     return self._error(400, "invalid_grant", "the refresh token is invalid, expired or revoked")
+                if client.rotate:
+                    client.refresh_tokens.discard(str(form.get("refresh_token")))
             else:
                 return self._error(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
             asked = set(str(form.get("scope") or "").split())
@@ -182,10 +240,11 @@ class OAuth2Provider:
             token = "at-" + secrets.token_urlsafe(24)
             lifetime = client.lifetime or self.lifetime
             self.tokens[token] = Issued(token, client.client_id, client.user, time.time() + lifetime, grant)
-        return web.json_response(
-            {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": client.scope},
-            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-        )
+            answer = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": client.scope}
+            if grant == "refresh_token" and client.rotate:
+                answer["refresh_token"] = "rt-" + secrets.token_urlsafe(16)
+                client.refresh_tokens.add(answer["refresh_token"])
+        return web.json_response(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     async def _introspect(self, request: web.Request) -> web.Response:
         form = await request.post()
