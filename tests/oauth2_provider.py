@@ -294,7 +294,7 @@ class OAuth2SinkHandler(SinkHandler):
         if accepted:
             return AuthResult(success=True, auth_data=user)
         await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer", "scope": "SMTP"}))
-        return AuthResult(success=False)
+        return AuthResult(success=False, handled=False)  # aiosmtpd answers 535 5.7.8
 
 
 class OAuth2SmtpSink(SmtpSink):

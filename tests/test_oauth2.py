@@ -185,3 +185,25 @@ async def test_microsoft_client_credentials_through_msal(oauth2_dovecot, oauth2_
         assert await wait_until(lambda: sent(db), timeout=15)
     (issued,) = oauth2_provider.issued_to(client)
     assert issued.grant == "client_credentials"
+
+
+async def test_smtp_refusing_the_token_stops_the_outbox_and_keeps_the_mail(oauth2_dovecot, oauth2_provider,
+                                                                            oauth2_smtp, desk_env, caplog):
+    """The token opens the mailbox but not the SMTP user named (a misconfiguration): two refused
+    logins (the second with a fresh token), then the outbox stops; the acknowledgement stays queued."""
+    user, _ = oauth2_dovecot.new_user()
+    client = oauth2_provider.new_client(user)
+    env = oauth2_env(desk_env, oauth2_dovecot, oauth2_smtp, oauth2_provider, client, user,
+                     EOCIC_SMTP_USER="someone-else@example.test")
+    async with running_desk(env) as (settings, db):
+        await wait_for_session(oauth2_dovecot, user)
+        oauth2_dovecot.deliver(user, make_request(500))
+        assert await wait_until(lambda: count(db, Message), timeout=15)
+        assert await wait_until(lambda: len(oauth2_smtp.handler.logins) >= 2, timeout=15)
+        await asyncio.sleep(2)  # a retry loop would show now
+        queued = await count(db, OutboxMail, OutboxMail.state != OutboxState.failed)
+        logins = list(oauth2_smtp.handler.logins)
+    assert logins == [("XOAUTH2", "someone-else@example.test", False)] * 2
+    assert queued == 1 and not oauth2_smtp.messages, "the acknowledgement must wait, not fail"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith("outbox: SMTP server")
