@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.cli_common import fail, in_transaction, print_result
 from bot.runtime import opened_desk
+from bot.startup import StartupError
 from config.settings import SettingsError, load_settings
 
 
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
     except FileNotFoundError as exc:
         print(f"eocic-desk: {exc}", file=sys.stderr)
         return 1

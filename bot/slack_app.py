@@ -15,6 +15,7 @@ from collections import OrderedDict
 from contextlib import AsyncExitStack
 from datetime import datetime
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import slack_blocks
 from bot.scheduler import current_desk, schedule
 from bot.slack_delivery import SlackDelivery
+from bot.startup import slack_identity
 from handlers import slack_notify, staff_actions, survey_commands, ticket_queries
 from handlers.commands import Caller, dispatch, is_staff
 from handlers.service_levels import BRUSSELS
@@ -266,6 +268,10 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
         log.info("SLACK_BOT_TOKEN is not set: the desk runs without Slack")
         return None
     client = web_client(settings)
+    try:
+        log.info("Slack: signed in as %s", await slack_identity(client))
+    except (SlackApiError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:  # Slack unreachable: the mail desk goes on
+        log.warning("Slack auth.test failed (%s); going on, notices wait until Slack answers", exc)
     edge = SlackEdge(desk, client)
     delivery = SlackDelivery(desk.db, settings, client)
     desk.components.update(slack=edge, slack_delivery=delivery)

@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 from sqlmodel import func, select
 
+from bot.startup import port_problem
 from models.outbox import OutboxMail, OutboxState
 from models.tickets import Message, MessageState
 
@@ -30,8 +31,13 @@ def build_app(desk) -> web.Application:
 async def start_http(desk) -> web.AppRunner:
     runner = web.AppRunner(build_app(desk), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, desk.settings.http_host, desk.settings.http_port)
-    await site.start()
+    host, port = desk.settings.http_host, desk.settings.http_port
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise port_problem(exc, host, port) from None
     return runner
 
 

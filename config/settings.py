@@ -55,6 +55,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "eocic-desk")
     database_url: str = ""
+    database_wait_seconds: float = Field(default=60.0, ge=0)  # retry an unreachable database this long at start-up
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0].lower() if value else ""
+        if value and scheme not in ("sqlite", "postgresql"):
+            hint = " (write postgresql://, not postgres://)" if scheme == "postgres" else ""
+            raise ValueError(f"unknown database URL scheme {scheme!r}{hint}: use sqlite:///path/desk.sqlite3 "
+                             "or postgresql://user:password@host/dbname")
+        return value
 
     imap_host: str = ""
     imap_port: int = Field(default=993, ge=1, le=65535)

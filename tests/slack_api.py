@@ -37,6 +37,7 @@ class FakeSlackApi:
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.revoked_tokens: set[str] = set()  # answered invalid_auth, as Slack does for a revoked token
         self._failures: dict[str, list[tuple[int, float | None, str]]] = {}
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -109,6 +110,11 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or args.get("token", "")
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if not token.startswith(("xoxb-", "xoxp-")) or token in self.revoked_tokens:  # Slack answers 200
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures.get(method):
             status, retry_after, error = self._failures[method].pop(0)
             await self._record(Call(method, args, status=status))

@@ -1,0 +1,111 @@
+"""Issue 14, section 3: the operator's first hour. Mistakes end in one line naming the setting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import sys
+
+from imapclient import IMAPClient
+
+from tests.desk import run_cli
+from tests.servers import free_port
+from tests.slack_api import FakeSlackApi
+
+
+def one_line(result) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("eocic-desk:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_unknown_database_url_scheme(desk_env):
+    result = run_cli({**desk_env, "EOCIC_DATABASE_URL": "mysql://desk@db/desk"}, "tickets")
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "EOCIC_DATABASE_URL" in line and "'mysql'" in line and "postgresql://" in line
+
+
+def test_unreachable_database_is_retried_then_named(desk_env):
+    url = f"postgresql://desk:secret-pw@127.0.0.1:{free_port()}/desk"
+    result = run_cli({**desk_env, "EOCIC_DATABASE_URL": url, "EOCIC_DATABASE_WAIT_SECONDS": "2"}, "tickets")
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "EOCIC_DATABASE_URL" in line and "cannot reach" in line
+    assert "secret-pw" not in result.stderr, "the password must not be printed"
+    assert "retrying in" in result.stderr, "the retries must be said"
+
+
+def test_http_port_in_use(desk_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli({**desk_env, "EOCIC_HTTP_PORT": str(port)}, "run", timeout=120)
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "EOCIC_HTTP_PORT" in line and str(port) in line and "already in use" in line
+
+
+async def run_until(env: dict[str, str], marker: str, timeout: float = 90) -> tuple[int | None, str]:
+    """`eocic-desk run` until `marker` shows in its output (then SIGTERM) or it exits."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out = b""
+    try:
+        async with asyncio.timeout(timeout):
+            while line := await proc.stdout.readline():
+                out += line
+                if marker.encode() in line:
+                    proc.terminate()
+        return await proc.wait(), out.decode(errors="replace")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_refused_slack_token_stops_start_up_naming_it(desk_env):
+    api = await FakeSlackApi().start()
+    api.revoked_tokens.add("xoxb-revoked")
+    try:
+        env = {**desk_env, "EOCIC_HTTP_PORT": str(free_port()), "SLACK_BOT_TOKEN": "xoxb-revoked",
+               "SLACK_SIGNING_SECRET": "s", "EOCIC_SLACK_API_URL": api.url}
+        code, out = await run_until(env, "desk running")
+    finally:
+        await api.stop()
+    assert code == 1 and "Traceback" not in out, out
+    assert "eocic-desk: SLACK_BOT_TOKEN: Slack refused the token (invalid_auth)" in out
+
+
+async def test_bare_start_logs_working_stand_in_login_and_warns_about_plain_http(desk_env):
+    env = {**desk_env, "EOCIC_HTTP_PORT": str(free_port()), "EOCIC_PUBLIC_URL": "http://desk.example.org"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out = b""
+        async with asyncio.timeout(90):
+            while b"desk running" not in out:
+                line = await proc.stdout.readline()
+                assert line, out.decode()
+                out += line
+        host, port, user, password = re.search(
+            r"stand-in IMAP server on ([\d.]+):(\d+);.* user (\S+), password (\S+)", out.decode()).groups()
+
+        def login() -> list:
+            client = IMAPClient(host, port=int(port), ssl=False, timeout=10)
+            client.login(user, password)
+            folders = client.list_folders()
+            client.logout()
+            return folders
+
+        assert await asyncio.to_thread(login)
+        assert "EOCIC_PUBLIC_URL is plain http" in out.decode() and "RFC 8058" in out.decode()
+    finally:
+        proc.terminate()
+        await proc.wait()
