@@ -138,6 +138,19 @@ async def cmd_run(settings, args) -> int:
     return 0
 
 
+async def cmd_check(settings, args) -> int:
+    from bot.check import run_checks
+
+    return await run_checks(settings, sys.stdout)
+
+
+async def cmd_backup(settings, args) -> int:
+    from bot.backup import backup
+
+    print(await asyncio.to_thread(backup, settings.db_url, Path(args.file)))
+    return 0
+
+
 async def cmd_demo(settings, args) -> int:
     from bot.demo import run_demo
 
@@ -177,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the whole desk until SIGTERM/SIGINT").set_defaults(func=cmd_run)
     sub.add_parser("demo", help="run the real pipeline on sample mail with local stand-in servers").set_defaults(func=cmd_demo)
+    sub.add_parser("check", help="try the database, IMAP, SMTP, Slack and LimeSurvey as configured; "
+                                 "one line each, exit status 1 if any fails").set_defaults(func=cmd_check)
 
     p = sub.add_parser("ingest", help="feed .eml files, folders of them or mbox files through intake")
     p.add_argument("paths", nargs="+")
@@ -205,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="apply migrations and seed the partnership registry").set_defaults(func=cmd_db)
+    p = dbsub.add_parser("backup", help="copy the SQLite database to FILE while the desk runs (PostgreSQL: says how)")
+    p.add_argument("file", help="the backup file to write (must not exist)")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
     p.add_argument("files", nargs="*")

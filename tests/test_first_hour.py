@@ -11,7 +11,7 @@ import sys
 from imapclient import IMAPClient
 
 from tests.desk import run_cli
-from tests.servers import free_port
+from tests.servers import free_port, imap_env, smtp_env
 from tests.slack_api import FakeSlackApi
 
 
@@ -109,3 +109,69 @@ async def test_bare_start_logs_working_stand_in_login_and_warns_about_plain_http
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_check_reports_each_part_and_fails_on_any(dovecot, smtp_sink, desk_env):
+    user, password = dovecot.new_user()
+    dovecot.deliver(user, b"From: a@example.test\r\nSubject: hi\r\n\r\nhello\r\n")
+    api = await FakeSlackApi().start()
+    api.revoked_tokens.add("xoxb-revoked")
+    good = {**desk_env, **imap_env(dovecot.host, dovecot.port, user, password), **smtp_env(smtp_sink.host, smtp_sink.port),
+            "SLACK_BOT_TOKEN": "xoxb-test", "EOCIC_SLACK_API_URL": api.url}
+    try:
+        ok = await asyncio.to_thread(run_cli, good, "check")
+        bad = await asyncio.to_thread(run_cli, {**good, "EOCIC_IMAP_PASSWORD": "wrong", "SLACK_BOT_TOKEN": "xoxb-revoked",
+                                                "EOCIC_SMTP_PORT": str(free_port())}, "check")
+    finally:
+        await api.stop()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = ok.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["ok", "ok", "ok", "ok", "--"], ok.stdout
+    assert f"{user} on {dovecot.host}:{dovecot.port}, password login, 1 mail(s) in INBOX" in lines[1]
+    assert "desk in EOCIC" in lines[3]
+    assert bad.returncode == 1 and "Traceback" not in bad.stdout + bad.stderr
+    status = {line.split()[1]: line for line in bad.stdout.splitlines()}
+    assert status["database"].startswith("ok")
+    assert status["IMAP"].startswith("FAIL") and "AUTHENTICATIONFAILED" in status["IMAP"]
+    assert status["SMTP"].startswith("FAIL")
+    assert status["Slack"].startswith("FAIL") and "SLACK_BOT_TOKEN" in status["Slack"]
+
+
+def test_check_logs_in_with_oauth2(oauth2_dovecot, oauth2_provider, desk_env):
+    user, _ = oauth2_dovecot.new_user()
+    client = oauth2_provider.new_client(user)
+    env = {**desk_env, **imap_env(oauth2_dovecot.host, oauth2_dovecot.port, user, "not-the-password"),
+           "EOCIC_MAIL_AUTH": "oauth2", "EOCIC_OAUTH2_PROVIDER": "generic", "EOCIC_OAUTH2_TOKEN_URL": oauth2_provider.token_url,
+           "EOCIC_OAUTH2_CLIENT_ID": client.client_id, "EOCIC_OAUTH2_CLIENT_SECRET": client.secret,
+           "EOCIC_OAUTH2_MECHANISM": "OAUTHBEARER"}
+    ok = run_cli(env, "check")
+    assert ok.returncode == 0 and "OAUTHBEARER (generic) login" in ok.stdout, ok.stdout + ok.stderr
+    oauth2_provider.revoke_client(client)
+    bad = run_cli(env, "check")
+    assert bad.returncode == 1 and "FAIL  IMAP" in bad.stdout and "invalid_client" in bad.stdout
+
+
+def test_bad_oauth2_settings_stop_start_up_naming_them(desk_env):
+    result = run_cli({**desk_env, "EOCIC_MAIL_AUTH": "oauth2", "EOCIC_OAUTH2_PROVIDER": "generic",
+                      "EOCIC_OAUTH2_CLIENT_SECRET": "very-secret"}, "run")
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "EOCIC_OAUTH2_CLIENT_ID" in line and "EOCIC_OAUTH2_TOKEN_URL" in line and "very-secret" not in line
+
+
+def test_db_backup_copies_the_live_sqlite_database(desk_env, tmp_path):
+    mail = tmp_path / "m.eml"
+    mail.write_bytes(b"From: Ana <ana@inov.example>\r\nTo: eocic@eocic-desk.example\r\nSubject: funding\r\n"
+                     b"Message-ID: <b1@inov.example>\r\n\r\nWhich calls?\r\n")
+    assert run_cli(desk_env, "ingest", str(mail)).returncode == 0
+    target = tmp_path / "backup.sqlite3"
+    result = run_cli(desk_env, "db", "backup", str(target))
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT count(*) FROM ticket").fetchone() == (1,)
+    again = run_cli(desk_env, "db", "backup", str(target))
+    assert again.returncode == 1 and "exists already" in one_line(again)
+    pg = run_cli({**desk_env, "EOCIC_DATABASE_URL": "postgresql://desk:pw@db.example/desk"}, "db", "backup", str(target))
+    assert pg.returncode == 1 and "pg_dump" in one_line(pg) and ":pw@" not in pg.stderr
