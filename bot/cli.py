@@ -80,8 +80,14 @@ async def cmd_ticket(settings, args) -> int:
     code, data = await in_transaction(settings, lambda session, desk: _describe(session, args.ref))
     if code:
         return code
-    lines = [f"{key:>18}: {value}" for key, value in data.items() if key != "messages"]
-    lines += [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}" for m in data["messages"]]
+    lines = [f"{key:>18}: {value}" for key, value in data.items() if key not in ("messages", "outgoing")]
+    lines += ["messages:"] + [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}"
+                              for m in data["messages"]]
+    lines += ["outgoing mail:"] + [
+        f"  {o['queued_at'][:19]}  {o['kind']:<14} to {o['to']:<34} {o['state']:<8}"
+        + (f" sent {o['sent_at'][:19]}" if o["sent_at"] else f" attempts {o['attempts']}")
+        + (f"  ({' '.join(o['last_error'].split())[:80]})" if o["last_error"] and o["state"] != "sent" else "")
+        for o in data["outgoing"]] if data["outgoing"] else ["outgoing mail: none"]
     print_result(data, args.json, "\n".join(lines))
     return 0
 

@@ -175,3 +175,26 @@ def test_db_backup_copies_the_live_sqlite_database(desk_env, tmp_path):
     assert again.returncode == 1 and "exists already" in one_line(again)
     pg = run_cli({**desk_env, "EOCIC_DATABASE_URL": "postgresql://desk:pw@db.example/desk"}, "db", "backup", str(target))
     assert pg.returncode == 1 and "pg_dump" in one_line(pg) and ":pw@" not in pg.stderr
+
+
+def test_ticket_shows_its_outgoing_mail_with_delivery_state(desk_env, smtp_sink, tmp_path):
+    from email import message_from_bytes
+    from email.utils import parseaddr
+
+    from bench.mailgen import make_request
+
+    env = {**desk_env, **smtp_env(smtp_sink.host, smtp_sink.port)}
+    senders = []
+    for i in range(2):
+        raw = make_request(600 + i)
+        senders.append(parseaddr(message_from_bytes(raw)["From"])[1])
+        (tmp_path / f"m{i}.eml").write_bytes(raw)
+    assert run_cli(env, "ingest", str(tmp_path / "m0.eml"), "--send").returncode == 0
+    smtp_sink.refuse_recipient(senders[1])
+    assert run_cli(env, "ingest", str(tmp_path / "m1.eml"), "--send").returncode == 0
+    sent = run_cli(env, "ticket", "EOCIC-00001")
+    refused = run_cli(env, "ticket", "EOCIC-00002")
+    outgoing = [line for line in sent.stdout.splitlines() if f" to {senders[0]}" in line]
+    assert len(outgoing) == 1 and "ack" in outgoing[0] and " sent " in outgoing[0], sent.stdout
+    line = next((line for line in refused.stdout.splitlines() if f" to {senders[1]}" in line), refused.stdout)
+    assert "failed" in line and "550" in line, refused.stdout
