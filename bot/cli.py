@@ -200,23 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
                                  "one line each, exit status 1 if any fails").set_defaults(func=cmd_check)
 
     p = sub.add_parser("ingest", help="feed .eml files, folders of them or mbox files through intake")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help=".eml files, folders of them (searched recursively) or mbox files")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.add_argument("--send", action="store_true", help="also send the acknowledgements now")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("tickets", help="list tickets")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--status", choices=["new", "open", "waiting", "closed"])
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--status", choices=["new", "open", "waiting", "closed"], help="only tickets in this state")
     p.set_defaults(func=cmd_tickets)
 
     p = sub.add_parser("ticket", help="show one ticket")
     p.add_argument("ref", help="a reference such as EOCIC-00042")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_ticket)
 
     p = sub.add_parser("quarantine", help="list mail that could not be handled")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("replay", help="retry one quarantined mail")
@@ -231,8 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
-    p.add_argument("files", nargs="*")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="*", help=".eml files to classify")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.add_argument("--retrain", action="store_true",
                    help="rebuild the model from the corpus and the staff corrections in the database")

@@ -198,3 +198,22 @@ def test_ticket_shows_its_outgoing_mail_with_delivery_state(desk_env, smtp_sink,
     assert len(outgoing) == 1 and "ack" in outgoing[0] and " sent " in outgoing[0], sent.stdout
     line = next((line for line in refused.stdout.splitlines() if f" to {senders[1]}" in line), refused.stdout)
     assert "failed" in line and "550" in line, refused.stdout
+
+
+def test_every_cli_argument_has_help():
+    import argparse
+
+    from bot.cli import build_parser
+
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "eocic-desk")
+    assert not missing, missing
