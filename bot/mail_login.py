@@ -22,7 +22,13 @@ from config.settings import MailAuth, SaslMechanism, Settings
 def imap_login(client: IMAPClient, settings: Settings) -> None:
     """Blocking (the watcher's thread)."""
     if settings.mail_auth is MailAuth.password:
-        client.login(settings.imap_user, settings.imap_password.get_secret_value())
+        try:
+            client.login(settings.imap_user, settings.imap_password.get_secret_value())
+        except LoginError as exc:
+            if "[UNAVAILABLE]" in str(exc):  # RFC 5530: temporary, try again later
+                raise
+            raise CredentialRefused(f"EOCIC_IMAP_USER / EOCIC_IMAP_PASSWORD: IMAP server {settings.imap_host} "
+                                    f"refused the login of {settings.imap_user}: {_text(exc)}") from None
         return
     tokens = tokens_for(settings)
     refusal = None
@@ -43,8 +49,17 @@ def imap_login(client: IMAPClient, settings: Settings) -> None:
 
 
 async def smtp_login(smtp: aiosmtplib.SMTP, settings: Settings) -> None:
-    """After `connect()`: OAuth2 login when configured (a password login happens in connect())."""
-    if settings.mail_auth is not MailAuth.oauth2:
+    """After `connect()` (and its STARTTLS): log in with the password or a token, if a user is set."""
+    if not settings.smtp_user:
+        return
+    if settings.mail_auth is MailAuth.password:
+        try:
+            await smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            if exc.code != 535:
+                raise
+            raise CredentialRefused(f"EOCIC_SMTP_USER / EOCIC_SMTP_PASSWORD: SMTP server {settings.smtp_host} "
+                                    f"refused the login of {settings.smtp_user}: {exc.code} {exc.message}") from None
         return
     tokens = tokens_for(settings)
     refusal = None

@@ -70,14 +70,16 @@ class MailboxWatcher:
                 self._session(client)
             except CredentialRefused as exc:  # reconnecting would be refused again: stop, say why
                 self._call(alert(self.deps, "mailbox", f"{exc}; not reading {self.mailbox} until the desk is restarted "
-                                 "with a working credential", fault=True))
+                                 "with a working login", fault=True))
                 return
             except Exception as exc:  # network errors, server errors, imapclient's IDLE parse errors
                 if self._stop.is_set():
                     break
                 if self.last_success > read_before:  # the session worked: try again at once
                     backoff = 0.0
-                log.warning("mailbox %s: %r; reconnecting in %.0fs", self.mailbox, exc, backoff)
+                where = (f"cannot reach EOCIC_IMAP_HOST {self.settings.imap_host} port {self.settings.imap_port}"
+                         if isinstance(exc, (ConnectionRefusedError, socket.gaierror, TimeoutError)) else "")
+                log.warning("mailbox %s: %s%r; reconnecting in %.0fs", self.mailbox, where and where + ": ", exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(max(backoff * 2, 1.0), 60.0)
             finally:

@@ -23,7 +23,7 @@ from sqlmodel import select
 from bot.mail_login import smtp_login
 from bot.oauth2 import CredentialRefused
 from bot.passes import run_passes
-from config.settings import MailAuth, Security, Settings
+from config.settings import Security, Settings
 from models.base import utcnow
 from models.db import Database
 from models.outbox import OutboxMail, OutboxState
@@ -47,9 +47,7 @@ def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
         start_tls=True if security is Security.starttls else False,
         tls_context=ssl.create_default_context() if security is not Security.none else None,
         timeout=settings.smtp_timeout_seconds,
-        username=(settings.smtp_user or None) if settings.mail_auth is MailAuth.password else None,
-        password=settings.smtp_password.get_secret_value() or None if settings.mail_auth is MailAuth.password else None,
-    )
+    )  # the login is bot.mail_login.smtp_login(), after connect()
 
 
 class OutboxSender:
@@ -126,7 +124,7 @@ class OutboxSender:
                     if smtp is None or not smtp.is_connected:
                         smtp = smtp_client(self.settings)
                         await smtp.connect()
-                        await smtp_login(smtp, self.settings)  # OAuth2; a password login is part of connect()
+                        await smtp_login(smtp, self.settings)
                     await self._throttle()
                     await self._send_one(smtp, row)
                     await self._mark_sent(row)

@@ -217,3 +217,19 @@ def test_every_cli_argument_has_help():
 
     walk(build_parser(), "eocic-desk")
     assert not missing, missing
+
+
+async def test_refused_mailbox_password_is_one_line_and_no_reconnect_loop(dovecot, smtp_sink, desk_env, caplog):
+    import logging
+
+    from tests.desk import running_desk
+
+    user, _ = dovecot.new_user()
+    env = {**desk_env, **imap_env(dovecot.host, dovecot.port, user, "wrong"), **smtp_env(smtp_sink.host, smtp_sink.port)}
+    async with running_desk(env) as (settings, db):
+        await asyncio.sleep(4)  # a reconnect loop would log again and again
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, errors
+    assert "EOCIC_IMAP_PASSWORD" in errors[0] and user in errors[0] and "wrong" not in errors[0]
+    retries = [r for r in caplog.records if "reconnecting" in r.getMessage()]
+    assert not retries
