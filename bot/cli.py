@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
+from bot.startup import StartupError
 from config.settings import SettingsError, load_settings
 
 
@@ -70,8 +71,14 @@ async def cmd_ticket(settings, args) -> int:
     code, data = await in_transaction(settings, lambda session, desk: _describe(session, args.ref))
     if code:
         return code
-    lines = [f"{key:>18}: {value}" for key, value in data.items() if key != "messages"]
-    lines += [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}" for m in data["messages"]]
+    lines = [f"{key:>18}: {value}" for key, value in data.items() if key not in ("messages", "outgoing")]
+    lines += ["messages:"] + [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}"
+                              for m in data["messages"]]
+    lines += ["outgoing mail:"] + [
+        f"  {o['queued_at'][:19]}  {o['kind']:<14} to {o['to']:<34} {o['state']:<8}"
+        + (f" sent {o['sent_at'][:19]}" if o["sent_at"] else f" attempts {o['attempts']}")
+        + (f"  ({' '.join(o['last_error'].split())[:80]})" if o["last_error"] and o["state"] != "sent" else "")
+        for o in data["outgoing"]] if data["outgoing"] else ["outgoing mail: none"]
     print_result(data, args.json, "\n".join(lines))
     return 0
 
@@ -129,6 +136,19 @@ async def cmd_run(settings, args) -> int:
     return 0
 
 
+async def cmd_check(settings, args) -> int:
+    from bot.check import run_checks
+
+    return await run_checks(settings, sys.stdout)
+
+
+async def cmd_backup(settings, args) -> int:
+    from bot.backup import backup
+
+    print(await asyncio.to_thread(backup, settings.db_url, Path(args.file)))
+    return 0
+
+
 async def cmd_demo(settings, args) -> int:
     from bot.demo import run_demo
 
@@ -168,25 +188,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the whole desk until SIGTERM/SIGINT").set_defaults(func=cmd_run)
     sub.add_parser("demo", help="run the real pipeline on sample mail with local stand-in servers").set_defaults(func=cmd_demo)
+    sub.add_parser("check", help="try the database, IMAP, SMTP, Slack and LimeSurvey as configured; "
+                                 "one line each, exit status 1 if any fails").set_defaults(func=cmd_check)
 
     p = sub.add_parser("ingest", help="feed .eml files, folders of them or mbox files through intake")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help=".eml files, folders of them (searched recursively) or mbox files")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.add_argument("--send", action="store_true", help="also send the acknowledgements now")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("tickets", help="list tickets")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--status", choices=["new", "open", "waiting", "closed"])
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--status", choices=["new", "open", "waiting", "closed"], help="only tickets in this state")
     p.set_defaults(func=cmd_tickets)
 
     p = sub.add_parser("ticket", help="show one ticket")
     p.add_argument("ref", help="a reference such as EOCIC-00042")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_ticket)
 
     p = sub.add_parser("quarantine", help="list mail that could not be handled")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("replay", help="retry one quarantined mail")
@@ -196,10 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="apply migrations and seed the partnership registry").set_defaults(func=cmd_db)
+    p = dbsub.add_parser("backup", help="copy the SQLite database to FILE while the desk runs (PostgreSQL: says how)")
+    p.add_argument("file", help="the backup file to write (must not exist)")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
-    p.add_argument("files", nargs="*")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="*", help=".eml files to classify")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.add_argument("--retrain", action="store_true",
                    help="rebuild the model from the corpus and the staff corrections in the database")
@@ -230,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
     except FileNotFoundError as exc:
         print(f"eocic-desk: {exc}", file=sys.stderr)
         return 1

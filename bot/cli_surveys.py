@@ -14,14 +14,14 @@ def register(sub) -> None:
     ssub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
 
     c = ssub.add_parser("create", help="create a campaign (one participant per partnership of the audience)")
-    c.add_argument("--name", required=True)
+    c.add_argument("--name", required=True, help="the campaign's name, e.g. escp-4i-2019 (used by the other actions)")
     c.add_argument("--audience", required=True, help="ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2,…")
     c.add_argument("--url", required=True, help="survey address with {token} (or {ls_token})")
     c.add_argument("--opens", required=True, help="ISO date-time, e.g. 2019-05-13T09:00 (campaign time zone)")
     c.add_argument("--closes", required=True, help="ISO date-time")
     c.add_argument("--first-reminder", default="7d", help="delay after the invitation: 7d, 36h, 90s … (default 7d)")
     c.add_argument("--every", default="7d", help="interval between reminders (default 7d)")
-    c.add_argument("--max-reminders", type=int, default=3)
+    c.add_argument("--max-reminders", type=int, default=3, help="reminders per participant at most (default 3)")
     c.add_argument("--last-call", default=None, help="send a last call this long before closing, e.g. 2d")
     c.add_argument("--window", default=None,
                    help="when reminders may go, e.g. 'mon-fri 09:00-18:00' or 'always' (default: "
@@ -30,30 +30,30 @@ def register(sub) -> None:
     c.add_argument("--limesurvey-id", type=int, default=None, help="read completions from this LimeSurvey survey")
     c.add_argument("--template", action="append", default=[], metavar="KIND=NAME",
                    help="own mail template for invitation, reminder, last_call or thanks")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print JSON instead of text")
     c.set_defaults(func=cmd_create)
 
     s = ssub.add_parser("status", help="response rate and participants of a campaign")
-    s.add_argument("name")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("name", help="the campaign")
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.set_defaults(func=cmd_status)
 
     ls = ssub.add_parser("list", help="list campaigns")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="print JSON instead of text")
     ls.set_defaults(func=cmd_list)
 
     d = ssub.add_parser("done", help="mark a partnership's answer as received")
-    d.add_argument("name")
-    d.add_argument("acronym")
+    d.add_argument("name", help="the campaign")
+    d.add_argument("acronym", help="the partnership's acronym, e.g. ADPACK²")
     d.set_defaults(func=cmd_done)
 
     e = ssub.add_parser("extend", help="move the closing date")
-    e.add_argument("name")
+    e.add_argument("name", help="the campaign")
     e.add_argument("closes", help="ISO date-time")
     e.set_defaults(func=cmd_extend)
 
     x = ssub.add_parser("close", help="close a campaign now")
-    x.add_argument("name")
+    x.add_argument("name", help="the campaign")
     x.set_defaults(func=cmd_close)
 
     __import__("bot.cli_reports").cli_reports.register_import(ssub)  # survey import (issue 11)

@@ -85,6 +85,8 @@ async def _report(db, catcher, out, seconds: float) -> None:
         out.write(f"  {t['ref']}  {t['intent']:<15} {t['category'] or '-':<26} {t['partnership'] or '-':<20} "
                   f"lang={t['language'] or '?'}  msgs={len(t['messages'])}  {t['sender']}\n"
                   f"      {t['subject'][:90]}\n")
+        for m in t["messages"]:  # which mail joined this ticket, and how
+            out.write(f"      {m['direction']:<3} {m['kind']:<8} {m['from']}: {m['subject'][:70]}\n")
     for kind, subject in others:
         out.write(f"  (no ticket: {kind})  {subject[:80]}\n")
     out.write(f"\nAcknowledgements delivered to the local SMTP server ({len(catcher.messages)}):\n")

@@ -4,24 +4,31 @@ One pass: read the cursor for (mailbox, folder, UIDVALIDITY), fetch every newer 
 BODY.PEEK[] in batches, hand each raw mail to `ingest()` (which records it and advances the
 cursor in one commit), then move the batch to the processed folder (or flag it). Between
 passes the thread waits in IDLE, leaving it for a full pass every `imap_poll_seconds` or as
-soon as the server announces mail. Any error closes the connection and reconnects with
-back-off; a mailbox not read successfully for `imap_stale_alert_seconds` raises an alert.
+soon as the server announces mail. A server announces new mail once, in the reply to whatever
+command is running (`* n EXISTS` inside a FETCH or MOVE reply too), so an announcement seen during
+a pass starts the next pass at once instead of IDLE, which would not repeat it.
+A server ending the session (`* BYE`, as `doveadm kick` or a restart does, or a plain close) ends
+it here too: the thread reconnects at once, then with back-off while it keeps failing. Any other
+error closes the connection and reconnects the same way; a mailbox not read successfully for
+`imap_stale_alert_seconds` raises an alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import selectors
 import socket
 import ssl
 import threading
 import time
-from typing import Awaitable, Callable
-
 from imapclient import IMAPClient
 from sqlmodel import select
 
+from bot.mail_login import imap_login
+from bot.oauth2 import CredentialRefused
 from config.settings import Security, Settings
+from handlers.alerts import alert
 from handlers.context import Deps
 from handlers.intake import CursorPosition, Source, ingest
 from models.mailbox import MailboxCursor
@@ -29,14 +36,12 @@ from models.mailbox import MailboxCursor
 log = logging.getLogger(__name__)
 
 PROCESSED_FLAG = b"$EOCICProcessed"
-Alert = Callable[[str], Awaitable[None]]
 
 
 class MailboxWatcher:
-    def __init__(self, deps: Deps, *, alert: Alert | None = None, idle_check_seconds: float = 0.5) -> None:
+    def __init__(self, deps: Deps, *, idle_check_seconds: float = 0.5) -> None:
         self.deps = deps
         self.settings: Settings = deps.settings
-        self.alert = alert
         self.idle_check_seconds = idle_check_seconds
         self.mailbox = f"{self.settings.imap_user}@{self.settings.imap_host}"
         self.last_success = time.monotonic()
@@ -56,19 +61,27 @@ class MailboxWatcher:
     # --- the IMAP thread -------------------------------------------------------------
 
     def _thread_main(self) -> None:
-        backoff = 1.0
+        backoff = 0.0
         while not self._stop.is_set():
             client = None
+            read_before = self.last_success
             try:
                 client = self._connect()
-                backoff = 1.0
                 self._session(client)
+            except CredentialRefused as exc:  # reconnecting would be refused again: stop, say why
+                self._call(alert(self.deps, "mailbox", f"{exc}; not reading {self.mailbox} until the desk is restarted "
+                                 "with a working login", fault=True))
+                return
             except Exception as exc:  # network errors, server errors, imapclient's IDLE parse errors
                 if self._stop.is_set():
                     break
-                log.warning("mailbox %s: %r; reconnecting in %.0fs", self.mailbox, exc, backoff)
+                if self.last_success > read_before:  # the session worked: try again at once
+                    backoff = 0.0
+                where = (f"cannot reach EOCIC_IMAP_HOST {self.settings.imap_host} port {self.settings.imap_port}"
+                         if isinstance(exc, (ConnectionRefusedError, socket.gaierror, TimeoutError)) else "")
+                log.warning("mailbox %s: %s%r; reconnecting in %.0fs", self.mailbox, where and where + ": ", exc, backoff)
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(max(backoff * 2, 1.0), 60.0)
             finally:
                 if client is not None:
                     _logout(client)
@@ -82,7 +95,7 @@ class MailboxWatcher:
         sock = getattr(client._imap, "sock", None)  # many small commands: no Nagle stalls
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.login(s.imap_user, s.imap_password.get_secret_value())
+        imap_login(client, s)
         if s.imap_processed_folder and not client.folder_exists(s.imap_processed_folder):
             client.create_folder(s.imap_processed_folder)
         return client
@@ -92,9 +105,11 @@ class MailboxWatcher:
         while not self._stop.is_set():
             status = client.select_folder(folder)
             uidvalidity = int(status[b"UIDVALIDITY"])
+            _mail_announced(client)  # the SELECT reply's own count is not news
             self._pass(client, folder, uidvalidity)
             self.last_success = time.monotonic()
-            self._idle(client)
+            if not _mail_announced(client):
+                self._idle(client)
 
     def _pass(self, client: IMAPClient, folder: str, uidvalidity: int) -> None:
         last_uid = self._call(self._last_uid(folder, uidvalidity))
@@ -137,16 +152,26 @@ class MailboxWatcher:
             client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
 
     def _idle(self, client: IMAPClient) -> None:
-        """Wait for new mail: IDLE until the server says something, the poll is due, or we stop."""
+        """Wait for new mail: IDLE until the server announces mail, the poll is due, or we stop.
+
+        `idle_check()` returns an empty list both when nothing happened and, at once and for
+        ever, when the server has closed the connection; so the socket is polled here first,
+        and a readable socket that yields no response is answered by leaving IDLE, which raises
+        on a closed connection and costs one pass on a live one."""
         deadline = time.monotonic() + min(self.settings.imap_poll_seconds, self.settings.imap_idle_seconds)
         client.idle()
-        try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(client.socket(), selectors.EVENT_READ)
             while not self._stop.is_set() and time.monotonic() < deadline:
-                responses = client.idle_check(timeout=self.idle_check_seconds)
-                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                if not selector.select(self.idle_check_seconds):
+                    continue
+                responses = client.idle_check(timeout=0)
+                bye = next((r for r in responses if r and r[0] == b"BYE"), None)
+                if bye is not None:
+                    raise ConnectionError("server ended the session: " + b" ".join(bye[1:]).decode(errors="replace"))
+                if not responses or any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     break
-        finally:
-            client.idle_done()
+        client.idle_done()
 
     def _call(self, coro):
         assert self._loop is not None
@@ -176,13 +201,20 @@ class MailboxWatcher:
             await asyncio.sleep(min(30.0, limit / 4))
             stale_for = time.monotonic() - self.last_success
             if stale_for > limit and not alerted:
-                message = f"mailbox {self.mailbox} has not been read for {stale_for:.0f}s"
-                log.error(message)
-                if self.alert:
-                    await self.alert(message)
+                await alert(self.deps, "mailbox", f"{self.mailbox} has not been read for {stale_for:.0f}s")
                 alerted = True
             elif stale_for <= limit:
                 alerted = False
+
+
+def _mail_announced(client: IMAPClient) -> bool:
+    """Whether an untagged EXISTS arrived since the last call, in any command's reply.
+
+    imaplib files every untagged response of a command's reply under its name in
+    `untagged_responses`; imapclient takes out only the ones it returns (FETCH, SEARCH) and
+    has no public view of the rest, hence the private attribute. Dovecot sends EXISTS only
+    when mail arrived (not after our own MOVE), so any EXISTS means: read again."""
+    return client._imap.untagged_responses.pop("EXISTS", None) is not None
 
 
 def _logout(client: IMAPClient) -> None:

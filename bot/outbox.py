@@ -25,6 +25,8 @@ import aiosmtplib
 from sqlalchemy import or_, update
 from sqlmodel import select
 
+from bot.mail_login import smtp_login
+from bot.oauth2 import CredentialRefused
 from bot.passes import run_passes
 from config.settings import Security, Settings
 from handlers.outgoing import BadAddress, envelope_address, needs_smtputf8
@@ -51,21 +53,26 @@ def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
         start_tls=True if security is Security.starttls else False,
         tls_context=ssl.create_default_context() if security is not Security.none else None,
         timeout=settings.smtp_timeout_seconds,
-        username=settings.smtp_user or None,
-        password=settings.smtp_password.get_secret_value() or None,
-    )
+    )  # the login is bot.mail_login.smtp_login(), after connect()
 
 
 class OutboxSender:
-    def __init__(self, db: Database, settings: Settings, *, lease_seconds: float | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings, *, lease_seconds: float | None = None, deps=None) -> None:
         self.db = db
+        self.deps = deps  # for alerts
         self.settings = settings
         self.lease = timedelta(seconds=lease_seconds or settings.outbox_lease_seconds)
         self._next_slot = 0.0  # monotonic time of the next send that outbox_rate_per_second allows
         self.wakeup = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
+        try:
+            await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
+        except CredentialRefused as exc:  # claimed rows go out after a restart, once their lease ends
+            from handlers.alerts import alert
+
+            text = f"{exc}; no mail is sent until the desk is restarted with a working credential"
+            await alert(self.deps, "outbox", text, fault=True) if self.deps else log.error("outbox: %s", text)
 
     async def send_due(self, batch: int | None = None) -> int:
         """One pass: claim due rows and send them over `smtp_connections` connections.
@@ -124,6 +131,7 @@ class OutboxSender:
                     if smtp is None or not smtp.is_connected:
                         smtp = smtp_client(self.settings)
                         await smtp.connect()
+                        await smtp_login(smtp, self.settings)
                     await self._throttle()
                     await self._send_one(smtp, row)
                     await self._mark_sent(row)

@@ -11,7 +11,9 @@ import logging
 import signal
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from bot.startup import wait_for_database
 from config.registry import load_registry
 from bot.mail_pool import MailPool
 from config.settings import Settings
@@ -38,6 +40,7 @@ class Desk:
 async def open_desk(settings: Settings) -> Desk:
     """Migrate the database to the newest schema, add missing registry entries, build the handler deps."""
     db = Database(settings.db_url)  # creates the SQLite file's folder
+    await wait_for_database(db, settings.db_url, settings.database_wait_seconds)
     await asyncio.to_thread(migrate.upgrade, settings.db_url)
     async with db.transaction() as session:
         await seed_registry(session, load_registry())
@@ -85,14 +88,16 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
                 imap_password=standin.password, imap_security="none",
             )
             log.warning(
-                "EOCIC_IMAP_HOST is not set: watching a local stand-in IMAP server on %s:%s (user %s)",
-                standin.host, standin.port, standin.user,
+                "EOCIC_IMAP_HOST is not set: watching a local stand-in IMAP server on %s:%s; to try the desk, "
+                "append a mail there with any IMAP client (no TLS): user %s, password %s",
+                standin.host, standin.port, standin.user, standin.password,
             )
         desk.settings = desk.deps.settings = settings
+        _warn_about_public_url(settings.public_url)
         desk.deps.pool = MailPool(settings)  # untrusted mail is parsed and classified there
         stack.push_async_callback(asyncio.to_thread, desk.deps.pool.close)
         await desk.deps.pool.start()
-        outbox = OutboxSender(desk.db, settings)
+        outbox = OutboxSender(desk.db, settings, deps=desk.deps)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
         desk.components.update(outbox=outbox, watcher=watcher)
@@ -123,6 +128,13 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         await asyncio.gather(*tasks, return_exceptions=True)
     await desk.db.dispose()
     return desk
+
+
+def _warn_about_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        log.warning("EOCIC_PUBLIC_URL is plain http (%s): mail clients offer one-click unsubscribe (RFC 8058) "
+                    "only over https; put the desk behind TLS and set an https:// URL", url)
 
 
 def _with(settings: Settings, **changes) -> Settings:

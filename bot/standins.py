@@ -325,7 +325,8 @@ def _controller_class():
 class SmtpCatcher:
     """A running aiosmtpd server in its own thread; see `start_smtp_catcher()`."""
 
-    def __init__(self, handler: CatcherHandler, *, host: str = "127.0.0.1", port: int = 0, smtputf8: bool = True) -> None:
+    def __init__(self, handler: CatcherHandler, *, host: str = "127.0.0.1", port: int = 0, smtputf8: bool = True,
+                 **smtp_options) -> None:
         self.handler = handler
         self.host = host
         self._controller = _controller_class()(
@@ -335,6 +336,7 @@ class SmtpCatcher:
             server_hostname="eocic-smtp-catcher.localhost",
             enable_SMTPUTF8=smtputf8,
             ready_timeout=10.0,
+            **smtp_options,  # aiosmtpd.smtp.SMTP options (auth_required, …)
         )
 
     def start(self) -> "SmtpCatcher":

@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 from sqlmodel import func, select
 
+from bot.startup import port_problem
 from models.outbox import OutboxMail, OutboxState
 from models.slack import notice_figures
 from models.tickets import Message, MessageState
@@ -31,8 +32,13 @@ def build_app(desk) -> web.Application:
 async def start_http(desk) -> web.AppRunner:
     runner = web.AppRunner(build_app(desk), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, desk.settings.http_host, desk.settings.http_port)
-    await site.start()
+    host, port = desk.settings.http_host, desk.settings.http_port
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise port_problem(exc, host, port) from None
     return runner
 
 
@@ -51,6 +57,7 @@ async def _figures(desk) -> dict:
         "outbox": {state.value: outbox.get(state, 0) for state in OutboxState},
         "mailbox_seconds_since_read": round(time.monotonic() - watcher.last_success, 1) if watcher else None,
         "slack": slack,
+        "faults": dict(desk.deps.faults),
     }
 
 
@@ -59,7 +66,8 @@ async def healthz(request: web.Request) -> web.Response:
     figures = await _figures(desk)
     stale = figures["mailbox_seconds_since_read"]
     held = figures["slack"]["notices"]["held"]  # Slack refused them: a person must act (figures["slack"]["problem"])
-    healthy = (stale is None or stale < desk.settings.imap_stale_alert_seconds) and not held
+    healthy = ((stale is None or stale < desk.settings.imap_stale_alert_seconds) and not held
+               and not figures["faults"])
     return web.json_response({"status": "ok" if healthy else "degraded", **figures}, status=200 if healthy else 503)
 
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -20,6 +20,30 @@ class Security(str, Enum):
     ssl = "ssl"
     starttls = "starttls"
     none = "none"
+
+
+class MailAuth(str, Enum):
+    password = "password"
+    oauth2 = "oauth2"
+
+
+class OAuth2Provider(str, Enum):
+    microsoft = "microsoft"
+    google = "google"
+    generic = "generic"
+
+
+class SaslMechanism(str, Enum):
+    XOAUTH2 = "XOAUTH2"
+    OAUTHBEARER = "OAUTHBEARER"
+
+
+DEFAULT_OAUTH2_SCOPES = {  # client credentials / service account; a delegated Microsoft token names the API
+    OAuth2Provider.microsoft: "https://outlook.office365.com/.default",
+    OAuth2Provider.google: "https://mail.google.com/",
+    OAuth2Provider.generic: "",
+}
+MICROSOFT_DELEGATED_SCOPE = "https://outlook.office365.com/IMAP.AccessAsUser.All https://outlook.office365.com/SMTP.Send"
 
 
 class SettingsError(ValueError):
@@ -31,6 +55,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "eocic-desk")
     database_url: str = ""
+    database_wait_seconds: float = Field(default=60.0, ge=0)  # retry an unreachable database this long at start-up
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0].lower() if value else ""
+        if value and scheme not in ("sqlite", "postgresql"):
+            hint = " (write postgresql://, not postgres://)" if scheme == "postgres" else ""
+            raise ValueError(f"unknown database URL scheme {scheme!r}{hint}: use sqlite:///path/desk.sqlite3 "
+                             "or postgresql://user:password@host/dbname")
+        return value
 
     imap_host: str = ""
     imap_port: int = Field(default=993, ge=1, le=65535)
@@ -51,6 +86,51 @@ class Settings(BaseSettings):
     smtp_security: Security = Security.starttls
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     smtp_connections: int = Field(default=2, ge=1, le=32)
+
+    # --- OAuth2 login for IMAP and SMTP (issue 14, bot/oauth2.py). The users stay EOCIC_IMAP_USER
+    # and EOCIC_SMTP_USER; the passwords are not used.
+    mail_auth: MailAuth = MailAuth.password
+    oauth2_provider: OAuth2Provider = OAuth2Provider.microsoft
+    oauth2_tenant: str = ""  # Microsoft: directory (tenant) id or domain
+    oauth2_client_id: str = ""
+    oauth2_client_secret: SecretStr = SecretStr("")
+    oauth2_certificate_file: str = ""  # Microsoft: PEM with key and certificate; Google: service account JSON key
+    oauth2_refresh_token: SecretStr = SecretStr("")
+    oauth2_scope: str = ""  # empty: the provider's default (DEFAULT_OAUTH2_SCOPES)
+    oauth2_token_url: str = ""  # generic provider; Google: another token endpoint
+    oauth2_mechanism: SaslMechanism = SaslMechanism.XOAUTH2
+
+    @field_validator("oauth2_mechanism", mode="before")
+    @classmethod
+    def _mechanism(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _oauth2(self):
+        if self.mail_auth is not MailAuth.oauth2:
+            return self
+        provider, secret = self.oauth2_provider, self.oauth2_client_secret.get_secret_value()
+        refresh = self.oauth2_refresh_token.get_secret_value()
+        need = ["EOCIC_OAUTH2_CLIENT_ID"] if not self.oauth2_client_id and not (
+            provider is OAuth2Provider.google and self.oauth2_certificate_file) else []
+        if provider is OAuth2Provider.microsoft and not self.oauth2_tenant:
+            need.append("EOCIC_OAUTH2_TENANT")
+        if provider is OAuth2Provider.generic and not self.oauth2_token_url:
+            need.append("EOCIC_OAUTH2_TOKEN_URL")
+        if provider is OAuth2Provider.google and not (refresh or self.oauth2_certificate_file):
+            need.append("EOCIC_OAUTH2_REFRESH_TOKEN (or EOCIC_OAUTH2_CERTIFICATE_FILE, a service account key)")
+        if provider is not OAuth2Provider.google and not (secret or self.oauth2_certificate_file or refresh):
+            need.append("EOCIC_OAUTH2_CLIENT_SECRET (or EOCIC_OAUTH2_CERTIFICATE_FILE or EOCIC_OAUTH2_REFRESH_TOKEN)")
+        if need:
+            raise ValueError(f"EOCIC_MAIL_AUTH=oauth2 with EOCIC_OAUTH2_PROVIDER={provider.value} needs " + ", ".join(need))
+        if self.oauth2_certificate_file and not Path(self.oauth2_certificate_file).is_file():
+            raise ValueError(f"EOCIC_OAUTH2_CERTIFICATE_FILE: no such file {self.oauth2_certificate_file!r}")
+        if self.oauth2_token_url and not self.oauth2_token_url.startswith(("https://", "http://")):
+            raise ValueError("EOCIC_OAUTH2_TOKEN_URL: expected a URL like https://login.example.org/oauth2/token")
+        if not self.oauth2_scope:
+            delegated = provider is OAuth2Provider.microsoft and refresh
+            self.oauth2_scope = MICROSOFT_DELEGATED_SCOPE if delegated else DEFAULT_OAUTH2_SCOPES[provider]
+        return self
 
     desk_address: str = "eocic@eocic-desk.example"
     desk_name: str = "EOCIC Service Desk"
@@ -180,5 +260,7 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = "EOCIC_" + str(err["loc"][0]).upper() if err.get("loc") else "settings"
+        if not err.get("loc"):  # a check of several settings: its message names them, the input holds secrets
+            raise SettingsError(str(err["msg"]).removeprefix("Value error, ")) from None
+        name = "EOCIC_" + str(err["loc"][0]).upper()
         raise SettingsError(f"{name}: {err['msg']} (got {err.get('input')!r})") from None

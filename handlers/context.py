@@ -32,6 +32,7 @@ class Deps:
     classify: Callable[..., Any] = classify_mail
     ticket_hooks: list[TicketHook] = field(default_factory=list)
     outbox_wakeup: asyncio.Event | None = None  # set after a commit that queued mail
+    faults: dict[str, str] = field(default_factory=dict)  # part -> why it stopped (handlers/alerts.py)
     pool: Any = None  # bot.mail_pool.MailPool in a running desk; None: untrusted work runs in a thread here
 
     async def untrusted(self, fn: Callable[..., Any], *args, timeout: float, **kwargs) -> Any:

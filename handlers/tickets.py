@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audit import AuditEntry
 from models.base import utcnow
+from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
 from models.tickets import Message, Ticket, TicketStatus
 
@@ -158,5 +159,13 @@ async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool
         {"id": i, "direction": direction, "kind": kind, "from": sender, "subject": subject,
          "date": (date or received).isoformat(), "message_id": message_id}
         for i, direction, kind, sender, subject, date, received, message_id in rows
+    ]
+    columns = (OutboxMail.id, OutboxMail.kind, OutboxMail.recipient, OutboxMail.state, OutboxMail.attempts,
+               OutboxMail.created_at, OutboxMail.sent_at, OutboxMail.last_error)  # not the raw bytes
+    rows = await session.exec(select(*columns).where(OutboxMail.ticket_id == ticket.id).order_by(OutboxMail.id))
+    data["outgoing"] = [
+        {"id": i, "kind": kind, "to": to, "state": state.value, "attempts": attempts, "queued_at": queued.isoformat(),
+         "sent_at": sent.isoformat() if sent else None, "last_error": error}
+        for i, kind, to, state, attempts, queued, sent, error in rows
     ]
     return data

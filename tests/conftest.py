@@ -16,3 +16,5 @@ from tests.servers import (  # noqa: E402,F401
     postgres_url,
     smtp_sink,
 )
+# OAuth2: a strict local provider, Dovecot checking its tokens, an SMTP sink taking XOAUTH2/OAUTHBEARER.
+from tests.oauth2_provider import oauth2_dovecot, oauth2_provider, oauth2_smtp  # noqa: E402,F401

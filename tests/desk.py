@@ -23,7 +23,7 @@ def settings_from_env(env: dict[str, str]):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        return load_settings(http_port=0)
+        return load_settings() if "EOCIC_HTTP_PORT" in env else load_settings(http_port=0)
     finally:
         for key, value in saved.items():
             if value is None:

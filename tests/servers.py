@@ -1,7 +1,7 @@
 """Real servers on loopback for the tests: Dovecot (IMAP), an aiosmtpd sink (SMTP), PostgreSQL 15.
 
 Fixtures (imported by tests/conftest.py):
-  dovecot        session   DovecotServer: .host .port .new_user() .deliver() .status() ...
+  dovecot        session   DovecotServer: .host .port .new_user() .deliver() .status() .imap_pids() ...
   smtp_sink      function  SmtpSink: .host .port .messages .wait_for() .refuse_next() ...
   postgres       session   PostgresCluster: .url .port .new_database()   (skips LOUDLY if unavailable)
   postgres_url   session   URL of a database in that cluster
@@ -125,6 +125,30 @@ service imap-login {{
 }}
 """
 
+# Without the anvil line and auth_failure_delay = 0, one refused token delays every later login
+# from 127.0.0.1 by seconds (Dovecot's auth penalty), right passwords included.
+_OAUTH2_AUTH = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {d}/oauth2.conf.ext
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+_OAUTH2_EXT = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
 
 class DovecotServer:
     """A private Dovecot instance (child process), all state in one temporary folder.
@@ -136,7 +160,7 @@ class DovecotServer:
     host = "127.0.0.1"
     POOL_SIZE = 500
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, oauth2_introspection_url: str = "") -> None:
         missing = [b for b in (DOVECOT_BIN, DOVEADM_BIN) if shutil.which(b) is None]
         if missing or not os.path.exists(DOVECOT_LDA):
             pytest.fail(
@@ -146,6 +170,7 @@ class DovecotServer:
                 pytrace=False,
             )
         self._own_root = root is None
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.root = Path(root or tempfile.mkdtemp(prefix="eocic-dovecot-"))
         self.port = 0
         self.conf = self.root / "dovecot.conf"
@@ -172,7 +197,10 @@ class DovecotServer:
         if not self._pool:
             self._grow(self.POOL_SIZE, wait=False)
         self.port = free_port()
-        self.conf.write_text(_DOVECOT_CONF.format(d=self.root, port=self.port, tag=self.root.name[-8:]))
+        conf = _DOVECOT_CONF.format(d=self.root, port=self.port, tag=self.root.name[-8:])
+        if self.oauth2_introspection_url:
+            conf = self._with_oauth2(conf)
+        self.conf.write_text(conf)
         t0 = time.monotonic()
         with open(self.root / "stderr.log", "wb") as errf:
             self.proc = subprocess.Popen(
@@ -188,6 +216,12 @@ class DovecotServer:
             raise RuntimeError(f"Dovecot did not start: {exc}\n{err}") from exc
         self.startup_seconds = time.monotonic() - t0
         return self
+
+    def _with_oauth2(self, conf: str) -> str:
+        """Tokens checked by an introspection endpoint (RECIPES.md, "OAuth2"); passwords still work."""
+        (self.root / "oauth2.conf.ext").write_text(_OAUTH2_EXT.format(url=self.oauth2_introspection_url))
+        conf = conf.replace("auth_mechanisms = plain login\n", _OAUTH2_AUTH.format(d=self.root))
+        return conf.replace("  driver = passwd-file\n  args = scheme=PLAIN", "  driver = passwd-file\n  mechanisms = plain login\n  args = scheme=PLAIN", 1)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -270,6 +304,12 @@ class DovecotServer:
         if check and res.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
         return res
+
+    def imap_pids(self, user: str) -> list[int]:
+        """Process ids of the IMAP sessions `user` holds now (`doveadm who`)."""
+        out = self.doveadm("-f", "tab", "who", "-1", user, check=False).stdout
+        rows = [line.split("\t") for line in out.splitlines()[1:]]
+        return sorted(int(r[2]) for r in rows if len(r) > 2 and r[0] == user and r[1] == "imap")
 
     def status(self, user: str, folder: str = "INBOX") -> dict[str, int]:
         """{'messages': n, 'uidvalidity': v, 'uidnext': u} read without IMAP."""

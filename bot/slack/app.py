@@ -14,6 +14,7 @@ from collections import OrderedDict
 from contextlib import AsyncExitStack
 from datetime import datetime
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -26,6 +27,7 @@ from bot.slack.access import REFUSAL, is_staff, staff_only
 from bot.slack.failures import failure_ref, failure_text
 from bot.slack.requests import RequestGuard
 from bot.slack_delivery import SlackDelivery
+from bot.startup import slack_identity
 from handlers import slack_notify, ticket_queries
 from handlers.commands import Caller, Reply
 from handlers.service_levels import BRUSSELS
@@ -192,6 +194,10 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
         log.info("SLACK_BOT_TOKEN is not set: the desk runs without Slack")
         return None
     client = web_client(settings)
+    try:
+        log.info("Slack: signed in as %s", await slack_identity(client))
+    except (SlackApiError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:  # Slack unreachable: the mail desk goes on
+        log.warning("Slack auth.test failed (%s); going on, notices wait until Slack answers", exc)
     edge = SlackEdge(desk, client)
     delivery = SlackDelivery(desk.db, settings, client)
     async with desk.db.transaction() as session:  # a restart (new token, channel, scope) delivers what was held

@@ -143,6 +143,8 @@ def train_models(examples, config: ModelConfig | None = None) -> dict:
 
 def _load_or_train() -> tuple[dict, str]:
     path = artifact_path()
+    if not path.exists() and ARTIFACT_PATH.exists():  # nothing retrained into EOCIC_CLASSIFIER_MODEL yet
+        path = ARTIFACT_PATH
     if path.exists():
         try:
             return load_artifact(path), str(path)
