@@ -70,7 +70,7 @@ async def check_smtp(settings: Settings) -> str:
 
 
 async def check_slack(settings: Settings) -> str:
-    from bot.slack_app import web_client
+    from bot.slack.app import web_client
 
     return await slack_identity(web_client(settings))
 

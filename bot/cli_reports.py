@@ -35,13 +35,13 @@ def register(sub) -> None:
 def register_import(ssub) -> None:
     """`eocic-desk survey import NAME (--csv FILE | --limesurvey-json FILE | --limesurvey)`."""
     i = ssub.add_parser("import", help="import a campaign's questionnaire answers (once each)")
-    i.add_argument("name")
+    i.add_argument("name", help="the campaign's name (`survey list`)")
     source = i.add_mutually_exclusive_group(required=True)
     source.add_argument("--csv", type=Path, metavar="FILE", help="a CSV export headed by question codes")
     source.add_argument("--limesurvey-json", type=Path, metavar="FILE", help="a LimeSurvey JSON export")
     source.add_argument("--limesurvey", action="store_true",
                         help="read them from LimeSurvey (export_responses; EOCIC_LIMESURVEY_* and the campaign's --limesurvey-id)")
-    i.add_argument("--json", action="store_true")
+    i.add_argument("--json", action="store_true", help="print JSON instead of text")
     i.set_defaults(func=cmd_import)
 
 

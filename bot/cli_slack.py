@@ -15,7 +15,7 @@ def register(sub) -> None:
     p = sub.add_parser("slack", help="Slack delivery: re-queue held notices")
     ssub = p.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
     r = ssub.add_parser("redrive", help="re-queue the Slack notices held after a refusal (fix the cause first)")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="print JSON instead of text")
     r.set_defaults(func=cmd_redrive)
 
 

@@ -138,6 +138,8 @@ class OutboxSender:
                     sent += 1
                 except PermanentFailure as exc:
                     await self._mark_failed(row, str(exc))
+                except CredentialRefused:
+                    raise  # the login, not this row: the outbox stops (run()) and the row waits for its lease
                 except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
                     await self._retry_later(row, exc)
                     await _close(smtp)
