@@ -23,7 +23,7 @@ import yaml
 QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "config" / "questionnaires"
 TYPES = {"single", "multiple", "yesno", "number", "text"}
 META = {"id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp", "refurl", "ipaddr"}
-_COLUMN = re.compile(r"^(?P<q>[a-z0-9-]+)(?:\[(?P<o>[^\[\]]+?)(?P<c>comment)?\])?$")
+_COLUMN = re.compile(r"^(?P<q>[A-Za-z0-9_-]+)(?:\[(?P<o>[^\[\]]+?)(?P<c>comment)?\])?$")
 YES, NO = {"y", "yes", "1", "true"}, {"n", "no", "0", "false", ""}
 
 
@@ -101,18 +101,37 @@ def read_rows(survey: str, columns: list[str], rows, resolve) -> Imported:
     return Imported(responses, unmapped, problems)
 
 
+def _loose(code: str) -> str:
+    """LimeSurvey allows only letters and digits in codes: `sme-consultations` is `SMEconsultations` there."""
+    return re.sub(r"[^a-z0-9]", "", code.lower())
+
+
+def _column(column: str, questions: dict):
+    """(question, option code or None, comment?) for a column headed with our codes or LimeSurvey's; None."""
+    m = _COLUMN.match(column or "")
+    if not m:
+        return None
+    q = questions.get(m["q"]) or next((q for code, q in questions.items() if _loose(code) == _loose(m["q"])), None)
+    if q is None:
+        return None
+    option = m["o"]
+    if option is not None and option not in _option_codes(q) and option != "other":
+        option = next((o for o in _option_codes(q) + ["other"] if _loose(o) == _loose(option)), option)
+    return q, option, bool(m["c"])
+
+
 def _maps(column: str, questions: dict, resolve) -> bool:
-    m = _COLUMN.match(column)
-    if not m or m["q"] not in questions:
+    found = _column(column, questions)
+    if found is None:
         return False
-    q = questions[m["q"]]
-    if m["o"] is None:
+    q, option, _ = found
+    if option is None:
         return q["type"] != "multiple"
     if q["type"] != "multiple":
         return False
     if q["options"] == "registry":
-        return resolve(m["o"]) is not None
-    return bool(m["o"] == "other" and q.get("other") or m["o"] in _option_codes(q))
+        return resolve(option) is not None
+    return bool(option == "other" and q.get("other") or option in _option_codes(q))
 
 
 def _option_codes(q: dict) -> list[str]:
@@ -126,19 +145,18 @@ def _response(row: dict, form: dict, questions: dict, resolve) -> Response:
         raise ValueError(f"the partnership {name[:60]!r} is not in the registry" if name else "no partnership named")
     strand = None
     if form.get("strand_question"):
-        strand = (row.get(form["strand_question"]) or "").strip().lower() or None
-        if strand not in _option_codes(questions[form["strand_question"]]) + [None]:
-            raise ValueError(f"unknown strand {strand[:20]!r}")
+        given = (row.get(form["strand_question"]) or "").strip().lower() or None
+        strand = next((o for o in _option_codes(questions[form["strand_question"]]) if given and _loose(o) == _loose(given)), None)
+        if given and strand is None:
+            raise ValueError(f"unknown strand {given[:20]!r}")
     answers: dict = {}
     for column, value in row.items():
-        m = _COLUMN.match(column or "")
         value = (value or "").strip()
-        if not m or column in META or not _maps(column, questions, resolve):
+        if column in META or not _maps(column, questions, resolve):
             continue  # unmapped: reported once for the whole file
-        q = questions[m["q"]]
-        if q["type"] == "multiple" and m["o"]:
+        q, option, comment = _column(column, questions)
+        if q["type"] == "multiple" and option:
             ticked = answers.setdefault(q["code"], {})
-            option = m["o"]
             if q["options"] == "registry":
                 option = resolve(option)
                 if option is None:
@@ -146,7 +164,7 @@ def _response(row: dict, form: dict, questions: dict, resolve) -> Response:
             if option == "other":
                 if value:
                     ticked["other"] = value
-            elif m["c"]:
+            elif comment:
                 if value:
                     ticked[option] = value
             elif value.lower() in YES:

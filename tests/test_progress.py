@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -86,6 +87,20 @@ def test_escp4i_figures_agree_with_the_report():
     assert figure(r, 6)["smes"]["comments"] == [{"partnership": ESCP_4I[1], "text": "SMEs see no quick return"}]
     assert figure(r, 4)["partners-europe"]["partnerships"] == {"strand-1": 0, "strand-2": 0}
     assert r["agreements"][ESCP_4I[2]] == 2 and r["agreements"][ESCP_4I[5]] is None
+
+
+def test_limesurvey_codes_without_hyphens_read_the_same():
+    """LimeSurvey allows only letters and digits in question, subquestion and answer codes."""
+    def limesurvey(column: str) -> str:
+        return re.sub(r"[^A-Za-z0-9\[\]]", "", column)
+
+    rows = [{limesurvey(k): (limesurvey(v) if k == "strand" else v) for k, v in row.items()} for row in escp4i_rows()]
+    assert "smeresults[businesscontacts]" in rows[0] and rows[0]["strand"] == "strand1"
+    ours = read_csv("ESCP-4i", export(escp4i_rows()), resolve)
+    theirs = read_csv("ESCP-4i", export(rows), resolve)
+    assert not theirs.problems and not theirs.unmapped
+    invited = {"strand-1": 15, "strand-2": 8}
+    assert progress_figures("ESCP-4i", theirs.responses, invited) == progress_figures("ESCP-4i", ours.responses, invited)
 
 
 def test_escps3_figures_agree_with_the_report():
