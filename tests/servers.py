@@ -8,7 +8,7 @@ Fixtures (imported by tests/conftest.py):
   postgres_db_url function URL of a fresh, empty database (isolation per test)
   desk_env       function  EOCIC_* variables for a fresh SQLite data dir
 Helpers: free_port(), imap_env(), smtp_env().
-See /work/shared/RECIPES.md for where the Dovecot settings come from.
+The Dovecot settings follow the project recipes for running Dovecot without systemd (no external files are read).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class DovecotServer:
         return self
 
     def _with_oauth2(self, conf: str) -> str:
-        """Tokens checked by an introspection endpoint (RECIPES.md, "OAuth2"); passwords still work."""
+        """Tokens checked by an introspection endpoint (Dovecot's oauth2 passdb); passwords still work."""
         (self.root / "oauth2.conf.ext").write_text(_OAUTH2_EXT.format(url=self.oauth2_introspection_url))
         conf = conf.replace("auth_mechanisms = plain login\n", _OAUTH2_AUTH.format(d=self.root))
         return conf.replace("  driver = passwd-file\n  args = scheme=PLAIN", "  driver = passwd-file\n  mechanisms = plain login\n  args = scheme=PLAIN", 1)
