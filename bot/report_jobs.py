@@ -20,7 +20,7 @@ from handlers.report_commands import report_reply
 from handlers.report_files import service_file
 from handlers.service_levels import BRUSSELS
 from handlers.service_report import parse_report_period, service_report
-from handlers.tickets import audit
+from models.audit import audit
 from models.audit import AuditEntry
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,11 @@ from config.settings import Settings
 from handlers.loops import never_answer
 from handlers.outgoing import compose, envelope_address, queue_mail
 from handlers.parsing import ParsedMail
-from handlers.tickets import audit
+from models.audit import audit
 from models.base import utcnow
 from models.outbox import OutboxMail
 from models.tickets import Ticket
 from templates import render_mail
-
-RESPONSE_DAYS = 2
 
 
 async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> OutboxMail | None:
@@ -35,7 +33,7 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, s
         return None
     subject, text, html = render_mail(
         "ack", ticket.language, ref=ticket.ref, name=mail.from_name, subject=mail.subject or "(no subject)",
-        response_days=RESPONSE_DAYS,
+        response_days=settings.first_response_days,
     )
     msg = compose(
         settings, to=recipient, subject=subject, text=text, html=html,

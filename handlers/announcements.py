@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.settings import Settings
 from handlers.lists import compose_list_mail, get_list, member_count, members, unsubscribe_url
 from handlers.outgoing import queue_mail
-from handlers.tickets import audit
+from models.audit import audit
 from models.base import utcnow
 from models.db import Database
 from models.lists import Announcement, AnnouncementState, MailingList

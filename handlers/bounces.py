@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.loops import bounce_details
 from handlers.parsing import ParsedMail
-from handlers.tickets import audit
+from models.audit import audit
 from models.outbox import OutboxMail
 from models.partnerships import Contact, contact_by_email
 from models.tickets import Message

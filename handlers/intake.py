@@ -22,7 +22,8 @@ from handlers import acks, bounces, list_mail, replies
 from handlers.context import Deps, Isolated
 from handlers.loops import automatic_kind
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
-from handlers.tickets import audit, open_ticket, reopen_on_reply
+from models.audit import audit
+from handlers.tickets import open_ticket, reopen_on_reply
 from models.base import utcnow
 from models.mailbox import MailboxCursor
 from models.partnerships import Contact, contact_by_email, known_partnership_for, partnership_by_acronym

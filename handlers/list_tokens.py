@@ -12,13 +12,9 @@ import binascii
 import re
 
 from config.settings import Settings
-from handlers.signing import b64, mac, mac_matches
+from handlers.signing import BadToken, b64, mac, mac_matches
 
 _TOKEN = re.compile(r"^([A-Za-z0-9_-]{2,200})\.([A-Za-z0-9_-]{22})$")
-
-
-class BadToken(ValueError):
-    """Malformed, tampered with, or for another purpose."""
 
 
 def sign(settings: Settings, purpose: str, *parts: int | str) -> str:
@@ -37,10 +33,10 @@ def verify(settings: Settings, token: str, purpose: str) -> list[str]:
     except (binascii.Error, UnicodeDecodeError):
         raise BadToken("not a list token") from None
     if not mac_matches(settings, "lists", payload, found.group(2)):
-        raise BadToken("the token's signature does not match")
+        raise BadToken("the token's signature does not match", 403)
     kind, *parts = payload.split(":")
     if kind != purpose:
-        raise BadToken(f"a {kind!r} token where a {purpose!r} token was expected")
+        raise BadToken(f"a {kind!r} token where a {purpose!r} token was expected", 403)
     return parts
 
 

@@ -18,7 +18,7 @@ from config.settings import Settings
 from handlers.list_tokens import confirm_token, unsubscribe_token
 from handlers.loops import never_answer
 from handlers.outgoing import compose, queue_mail
-from handlers.tickets import audit
+from models.audit import audit
 from models.base import utcnow
 from models.lists import MailingList, Subscription, SubscriptionState
 from models.outbox import OutboxMail, OutboxState

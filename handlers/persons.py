@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import lists
 from handlers.person_search import Needles, tombstone
-from handlers.tickets import audit
+from models.audit import audit
 from models.base import utcnow
 from models.db import Database
 from models.lists import Subscription

@@ -14,6 +14,15 @@ import hmac
 from config.settings import Settings
 
 
+class BadToken(ValueError):
+    """A link token that is malformed (HTTP 400), tampered with or for another purpose (403), or
+    no longer valid (410): `status` is what a web page answers."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 

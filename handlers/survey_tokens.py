@@ -11,17 +11,9 @@ import re
 import secrets
 
 from config.settings import Settings
-from handlers.signing import mac, mac_matches
+from handlers.signing import BadToken, mac, mac_matches
 
 _TOKEN = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{8,32})\.([A-Za-z0-9_-]{22})$")
-
-
-class BadToken(ValueError):
-    """The token is malformed (400) or its signature does not match (403)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def new_nonce() -> str:

@@ -26,7 +26,7 @@ from handlers.outgoing import compose, queue_mail
 from handlers.survey_timetable import ALWAYS, in_window, parse_window
 from handlers.timeparse import parse_duration, zone
 from handlers.survey_tokens import BadToken, check_signature, make_token, new_nonce, split_token
-from models.audit import AuditEntry
+from models.audit import audit
 from models.base import utcnow
 from models.partnerships import Contact, Partnership
 from models.surveys import Campaign, CampaignState, Participant
@@ -206,7 +206,7 @@ async def create_campaign(
             contact_id=contact.id if contact else None, fallback_contact_id=fallback.id if fallback else None,
         ))
     await session.flush()
-    _audit(session, actor, "survey.created", campaign, audience=campaign.audience, participants=len(partnerships))
+    await audit(session, actor, "survey.created", campaign=campaign.name, audience=campaign.audience, participants=len(partnerships))
     return campaign
 
 
@@ -220,7 +220,7 @@ async def extend(session: AsyncSession, campaign: Campaign, closes_at: datetime,
     campaign.closed_at = None
     campaign.revision += 1
     session.add(campaign)
-    _audit(session, actor, "survey.extended", campaign, old=old.isoformat(), new=closes_at.isoformat())
+    await audit(session, actor, "survey.extended", campaign=campaign.name, old=old.isoformat(), new=closes_at.isoformat())
     return campaign
 
 
@@ -238,7 +238,7 @@ async def close(
         campaign.closes_at = now
     campaign.revision += 1
     session.add(campaign)
-    _audit(session, actor, "survey.closed", campaign)
+    await audit(session, actor, "survey.closed", campaign=campaign.name)
     if settings is not None:
         from handlers.survey_notices import post_closing_summary  # it reports on this module's data
 
@@ -349,7 +349,7 @@ async def remind_now(session: AsyncSession, campaign: Campaign, settings: Settin
         if participant.completed_at or participant.opted_out or reminder_due_at(campaign, participant) is None:
             continue  # answered, opted out, not invited yet, or past the last reminder or the last call
         sent += await _send(session, settings, campaign, participant, partnership, "reminder", now)
-    _audit(session, actor, "survey.reminded", campaign, reminders=sent)
+    await audit(session, actor, "survey.reminded", campaign=campaign.name, reminders=sent)
     return sent
 
 
@@ -382,7 +382,7 @@ async def _complete(
     participant.completed_via = via
     participant.completed_by = actor
     session.add(participant)
-    _audit(session, actor, "survey.completed", campaign, partnership=partnership.acronym, via=via)
+    await audit(session, actor, "survey.completed", campaign=campaign.name, partnership=partnership.acronym, via=via)
     if settings is not None and campaign.state != CampaignState.closed and campaign.opens_at <= now < campaign.closes_at:
         await _send(session, settings, campaign, participant, partnership, "thanks", now)
     return True
@@ -496,6 +496,3 @@ async def pending_for_sender(session: AsyncSession, address: str) -> list[tuple[
     )
     return list(rows)
 
-
-def _audit(session: AsyncSession, actor: str, action: str, campaign: Campaign, **detail) -> None:
-    session.add(AuditEntry(actor=actor, action=action, detail={"campaign": campaign.name, **detail}))

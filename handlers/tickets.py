@@ -7,7 +7,7 @@ import re
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.audit import AuditEntry
+from models.audit import audit
 from models.base import utcnow
 from models.outbox import OutboxMail
 from models.partnerships import Contact, Partnership
@@ -43,10 +43,6 @@ async def get_ticket(session: AsyncSession, ref: str) -> Ticket:
     if ticket is None:
         raise TicketNotFound(ref)
     return ticket
-
-
-async def audit(session: AsyncSession, actor: str, action: str, ticket: Ticket | None = None, **detail) -> None:
-    session.add(AuditEntry(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail))
 
 
 async def open_ticket(

@@ -21,7 +21,7 @@ from handlers.lists import compose_list_mail, get_list, members, unsubscribe_url
 from handlers.mrkdwn import escape
 from handlers.outgoing import queue_mail
 from handlers.slack_notify import post_text
-from handlers.tickets import audit
+from models.audit import audit
 from handlers.timeparse import parse_duration, zone
 from models.base import utcnow
 from models.lists import MailingList

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import json_dict, when
 
@@ -16,3 +17,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     detail: dict = json_dict()
+
+
+async def audit(session: AsyncSession, actor: str, action: str, ticket=None, **detail) -> None:
+    """Add the entry to the session's transaction: the action and its record commit together."""
+    session.add(AuditEntry(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail))

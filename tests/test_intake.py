@@ -317,3 +317,12 @@ async def _async_count(db, model, n: int, *where) -> bool:
 
 async def _settle(seconds: float = 1.5) -> None:
     await asyncio.sleep(seconds)
+
+
+async def test_acknowledgement_promises_the_configured_first_response_time(dovecot, smtp_sink, mailbox_env):
+    env, user = mailbox_env
+    async with running_desk({**env, "EOCIC_FIRST_RESPONSE_DAYS": "5"}):
+        dovecot.deliver(user, mail())
+        assert await wait_until(lambda: len(smtp_sink.messages) >= 1), "no acknowledgement arrived"
+    text = caught(smtp_sink)[0].get_body(("plain",)).get_content()
+    assert "within 5 working days" in text, text
