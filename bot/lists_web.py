@@ -11,16 +11,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import csrf
-from bot.web import DESK_KEY
+from bot.web_pages import DESK_KEY, message, page
 from handlers import lists
 from handlers.outgoing import envelope_address
-from handlers.list_tokens import BadToken, read_confirm_token, read_unsubscribe_token
+from handlers.signing import BadToken
+from handlers.list_tokens import read_confirm_token, read_unsubscribe_token
 from models.lists import MailingList
 from models.partnerships import Contact
-from templates import environment
-
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
-
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/unsubscribe", unsubscribe_page)
@@ -32,35 +29,18 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/subscribe/confirm", confirm)
 
 
-def _page(template: str, status: int = 200, *, request: web.Request | None = None, form: str = "", **context) -> web.Response:
-    """A page; with `form`, the form carries a CSRF token and the response sets its cookie."""
-    cookie = ""
-    if form:
-        settings = request.app[DESK_KEY].settings
-        cookie, context["csrf"] = csrf.form_token(request, settings, form)
-    html = environment().get_template(f"web/{template}.html.j2").render(**context)
-    response = web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
-    if cookie:
-        csrf.set_cookie(response, settings, cookie)
-    return response
-
-
 async def _checked_form(request: web.Request, form: str):
     """The posted form, or a 403 page when it fails the CSRF check."""
     data = await request.post()
     why = csrf.refusal(request, request.app[DESK_KEY].settings, form, str(data.get(csrf.FIELD, "")))
     if why:
-        return None, _message("This form cannot be accepted", f"{why[0].upper()}{why[1:]}. Nothing was changed.",
+        return None, message("This form cannot be accepted", f"{why[0].upper()}{why[1:]}. Nothing was changed.",
                               "Open the page again and send the form from there.", status=403)
     return data, None
 
 
-def _message(title: str, *lines: str, status: int = 200) -> web.Response:
-    return _page("page", status=status, title=title, lines=lines)
-
-
 def _bad_link() -> web.Response:
-    return _message("This link is not valid", "The link is incomplete or was changed. Nothing was changed.",
+    return message("This link is not valid", "The link is incomplete or was changed. Nothing was changed.",
                     "Use the link from the most recent mail you received from us.", status=400)
 
 
@@ -83,21 +63,21 @@ async def unsubscribe_one_click(request: web.Request) -> web.Response:
     if target is None:
         return _bad_link()
     if (await request.post()).get("List-Unsubscribe") != "One-Click":
-        return _message("Nothing was changed", "This address takes the one-click request of RFC 8058 "
+        return message("Nothing was changed", "This address takes the one-click request of RFC 8058 "
                         "(a POST with the body List-Unsubscribe=One-Click).", "To leave a list, open the link "
                         "in your mail in a browser.", status=400)
     contact, mlist = target
     desk = request.app[DESK_KEY]
     async with desk.db.transaction() as session:
         await lists.leave(session, await session.get(Contact, contact.id), [mlist], how="one-click")
-    return _message("You have left the list", f"{contact.email} will receive nothing more from the list {mlist.name}.")
+    return message("You have left the list", f"{contact.email} will receive nothing more from the list {mlist.name}.")
 
 
 async def _preferences_response(request: web.Request, contact: Contact, notice: str = "") -> web.Response:
     desk = request.app[DESK_KEY]
     async with desk.db.session() as session:
         items = await lists.preferences(session, contact)
-    return _page("preferences", request=request, form="preferences", title="Your EOCIC mailings",
+    return page("preferences", request=request, form="preferences", title="Your EOCIC mailings",
                  email=contact.email, lists=items, token=request.query.get("token", ""), notice=notice)
 
 
@@ -134,7 +114,7 @@ async def _public_lists(desk) -> list[MailingList]:
 
 
 async def subscribe_page(request: web.Request) -> web.Response:
-    return _page("subscribe", request=request, form="subscribe", title="Subscribe to EOCIC mailings", error="",
+    return page("subscribe", request=request, form="subscribe", title="Subscribe to EOCIC mailings", error="",
                  lists=await _public_lists(request.app[DESK_KEY]))
 
 
@@ -152,11 +132,11 @@ async def subscribe(request: web.Request) -> web.Response:
                 raise ValueError("Tick at least one list.")
             await lists.start_subscription(session, desk.settings, address, chosen, source="web-form")
     except ValueError as exc:
-        return _page("subscribe", status=400, request=request, form="subscribe", title="Subscribe to EOCIC mailings",
+        return page("subscribe", status=400, request=request, form="subscribe", title="Subscribe to EOCIC mailings",
                      error=str(exc), lists=await _public_lists(desk))
     desk.deps.mail_queued()
     # The same answer whether or not the address was known or suppressed: the form reveals nothing.
-    return _message("Please check your mailbox", "We have sent you a mail with a link to confirm your subscription.")
+    return message("Please check your mailbox", "We have sent you a mail with a link to confirm your subscription.")
 
 
 async def _confirm_target(request: web.Request):
@@ -178,7 +158,7 @@ async def confirm_page(request: web.Request) -> web.Response:
     if target is None:
         return _bad_link()
     contact, _, names = target
-    return _page("confirm", request=request, form="confirm", title="Confirm your subscription", email=contact.email,
+    return page("confirm", request=request, form="confirm", title="Confirm your subscription", email=contact.email,
                  lists=names, token=request.query.get("token", ""))
 
 
@@ -194,5 +174,5 @@ async def confirm(request: web.Request) -> web.Response:
     async with desk.db.transaction() as session:
         confirmed = await lists.confirm_subscription(session, contact.id, list_ids)
     if not confirmed:
-        return _message("Nothing to confirm", "These subscriptions were confirmed already, or you left them since.")
-    return _message("Thank you", f"{contact.email} is now subscribed to: {', '.join(confirmed)}.")
+        return message("Nothing to confirm", "These subscriptions were confirmed already, or you left them since.")
+    return message("Thank you", f"{contact.email} is now subscribed to: {', '.join(confirmed)}.")

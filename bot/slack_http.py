@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.web_pages import DESK_KEY
 
-def add_slack_routes(app: web.Application) -> None:
+
+def add_routes(app: web.Application) -> None:
     app.router.add_post("/slack/events", slack_events)
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-
-    from bot.web import DESK_KEY
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # Bolt only when Slack is used
 
     edge = request.app[DESK_KEY].components.get("slack")
     if edge is None:

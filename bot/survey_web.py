@@ -8,23 +8,15 @@ previews) only answers 200 and changes nothing.
 
 from __future__ import annotations
 
-import html
 import logging
 
 from aiohttp import web
 
-from bot.web import DESK_KEY
-from handlers.survey_tokens import BadToken
+from bot.web_pages import DESK_KEY, message
+from handlers.signing import BadToken
 from handlers.surveys import complete_by_token
 
 log = logging.getLogger(__name__)
-
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title}</title></head>
-<body style="font-family: Arial, Helvetica, sans-serif; max-width: 40em; margin: 3em auto; line-height: 1.5">
-<h1 style="font-size: 1.4em">{title}</h1><p>{body}</p><p>The EOCIC team</p></body></html>
-"""
 
 
 def add_routes(app: web.Application) -> None:
@@ -33,7 +25,7 @@ def add_routes(app: web.Application) -> None:
 
 async def survey_complete(request: web.Request) -> web.Response:
     if request.method == "HEAD":
-        return _page("Survey completion", "", 200)
+        return message("Survey completion")
     desk = request.app[DESK_KEY]
     token = request.query.get("token", "")
     try:
@@ -42,16 +34,12 @@ async def survey_complete(request: web.Request) -> web.Response:
     except BadToken as exc:
         log.info("survey completion refused (%s) from %s", exc, request.remote)
         if exc.status == 410:
-            return _page("This survey is closed", "The survey has closed; answers are no longer recorded. "
-                         "Please write to us if you still want to send them.", 410)
-        return _page("This link is not valid", "Please use the link from your invitation, or write to us.", exc.status)
+            return message("This survey is closed", "The survey has closed; answers are no longer recorded. "
+                           "Please write to us if you still want to send them.", status=410)
+        return message("This link is not valid", "Please use the link from your invitation, or write to us.",
+                       status=exc.status)
     if first:
         desk.deps.mail_queued()
-    body = (f"The answers of {html.escape(partnership.acronym)} to the {html.escape(campaign.name)} survey "
-            f"are recorded{'' if first else ' (we already had them)'}. Thank you for your time.")
-    return _page("Thank you", body, 200)
+    return message("Thank you", f"The answers of {partnership.acronym} to the {campaign.name} survey are recorded"
+                   f"{'' if first else ' (we already had them)'}. Thank you for your time.", "The EOCIC team")
 
-
-def _page(title: str, body: str, status: int) -> web.Response:
-    return web.Response(text=PAGE.format(title=html.escape(title), body=body), status=status,
-                        content_type="text/html", headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

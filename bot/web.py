@@ -7,25 +7,21 @@ import time
 from aiohttp import web
 from sqlmodel import func, select
 
+from bot import lists_web, slack_http, survey_web
 from bot.startup import port_problem
+from bot.web_pages import DESK_KEY
 from models.outbox import OutboxMail, OutboxState
 from models.slack import notice_figures
 from models.tickets import Message, MessageState
-
-DESK_KEY = web.AppKey("desk", object)
-
 
 def build_app(desk) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[DESK_KEY] = desk
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    from bot.survey_web import add_routes as add_survey_routes  # GET /survey/complete (issue 5)
-    add_survey_routes(app)
-    from bot.lists_web import add_routes as add_list_routes  # /unsubscribe, /subscribe (issue 6)
-    add_list_routes(app)
-    from bot.slack_http import add_slack_routes  # POST /slack/events (issue 4)
-    add_slack_routes(app)
+    survey_web.add_routes(app)  # GET /survey/complete
+    lists_web.add_routes(app)  # /unsubscribe, /preferences, /subscribe
+    slack_http.add_routes(app)  # POST /slack/events
     return app
 
 

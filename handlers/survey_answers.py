@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.registry import squash
 from handlers.progress_report import Imported, Response, progress_figures
-from handlers.surveys import participants_of
+from models.surveys import participants_of
 from models.audit import audit
 from models.partnerships import Partnership
 from models.surveys import Campaign, SurveyAnswer

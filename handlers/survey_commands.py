@@ -17,10 +17,10 @@ from handlers.survey_notices import post_closing_summary
 from handlers.survey_report import campaign_status
 from handlers.timeparse import parse_datetime, zone
 from handlers.surveys import (
-    CampaignError, close, create_campaign, extend, get_campaign, mark_done, participants_of, pending_for_sender,
+    CampaignError, close, create_campaign, extend, get_campaign, mark_done, pending_for_sender,
     reminder_due_at, remind_now,
 )
-from models.surveys import Campaign
+from models.surveys import Campaign, participants_of
 
 USAGE = ("survey list | new | status NAME | remind NAME [now] | extend NAME DATE | close NAME | "
          "done NAME ACRONYM")

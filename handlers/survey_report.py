@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.timeparse import zone
-from handlers.surveys import mail_contact, participants_of
+from models.surveys import mail_contact, participants_of
 from models.partnerships import Contact
 from models.surveys import Campaign
 

@@ -23,13 +23,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.registry import TYPES, load_registry
 from config.settings import Settings
 from handlers.outgoing import compose, queue_mail
+from handlers.survey_notices import post_closing_summary
 from handlers.survey_timetable import ALWAYS, in_window, parse_window
 from handlers.timeparse import parse_duration, zone
 from handlers.survey_tokens import BadToken, check_signature, make_token, new_nonce, split_token
 from models.audit import audit
 from models.base import utcnow
 from models.partnerships import Contact, Partnership
-from models.surveys import Campaign, CampaignState, Participant
+from models.surveys import Campaign, CampaignState, Participant, mail_contact, participants_of
 from templates import render_mail
 
 MAIL_KINDS = ("invitation", "reminder", "last_call", "thanks")
@@ -67,16 +68,6 @@ async def get_campaign(session: AsyncSession, name_or_id: str | int) -> Campaign
     if campaign is None:
         raise CampaignNotFound(str(name_or_id))
     return campaign
-
-
-async def participants_of(session: AsyncSession, campaign: Campaign) -> list[tuple[Participant, Partnership]]:
-    rows = await session.exec(
-        select(Participant, Partnership)
-        .join(Partnership, Partnership.id == Participant.partnership_id)
-        .where(Participant.campaign_id == campaign.id)
-        .order_by(Partnership.acronym)
-    )
-    return list(rows)
 
 
 async def participant_for(session: AsyncSession, campaign: Campaign, acronym: str) -> tuple[Participant, Partnership]:
@@ -121,17 +112,6 @@ async def _contacts(session: AsyncSession, partnership: Partnership) -> tuple[Co
     respondent = next((c for c in rows if c.role == "respondent"), None)
     fallback = next((c for c in rows if c.role == "fallback"), None)
     return (respondent, fallback) if respondent else (fallback, None)
-
-
-async def mail_contact(session: AsyncSession, participant: Participant) -> Contact | None:
-    """The address to write to: the respondent, else the fallback; None when both are failing or gone."""
-    for contact_id in (participant.contact_id, participant.fallback_contact_id):
-        if contact_id is None:
-            continue
-        contact = await session.get(Contact, contact_id)
-        if contact is not None and not contact.failing and contact.erased_at is None:
-            return contact
-    return None
 
 
 # ---------------------------------------------------------------- creating and changing
@@ -240,8 +220,6 @@ async def close(
     session.add(campaign)
     await audit(session, actor, "survey.closed", campaign=campaign.name)
     if settings is not None:
-        from handlers.survey_notices import post_closing_summary  # it reports on this module's data
-
         await post_closing_summary(session, campaign, settings)
     return True
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import json_dict, when
+from models.partnerships import Contact, Partnership
 
 
 class CampaignState:
@@ -78,3 +80,25 @@ class SurveyAnswer(SQLModel, table=True):
     answers: dict = json_dict()
     source: str = Field(default="", max_length=300, description="csv:FILE or limesurvey:SURVEY_ID")
     imported_at: datetime = when(default_now=True)
+
+
+# ---------------------------------------------------------------- queries
+async def participants_of(session: AsyncSession, campaign: Campaign) -> list[tuple[Participant, Partnership]]:
+    rows = await session.exec(
+        select(Participant, Partnership)
+        .join(Partnership, Partnership.id == Participant.partnership_id)
+        .where(Participant.campaign_id == campaign.id)
+        .order_by(Partnership.acronym)
+    )
+    return list(rows)
+
+
+async def mail_contact(session: AsyncSession, participant: Participant) -> Contact | None:
+    """The address to write to: the respondent, else the fallback; None when both are failing or gone."""
+    for contact_id in (participant.contact_id, participant.fallback_contact_id):
+        if contact_id is None:
+            continue
+        contact = await session.get(Contact, contact_id)
+        if contact is not None and not contact.failing and contact.erased_at is None:
+            return contact
+    return None
