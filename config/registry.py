@@ -314,8 +314,3 @@ def normalise_acronym(s: str | None, registry: Registry | None = None) -> str | 
     """Canonical acronym for any known spelling ('Adpack 2' -> 'ADPACK²'); unknown names are
     returned stripped, None and empty strings give None."""
     return (registry or load_registry()).normalise(s)
-
-
-def same_partnership(a: str | None, b: str | None) -> bool:
-    """True when two labels name the same partnership (or are both null)."""
-    return normalise_acronym(a) == normalise_acronym(b)

@@ -19,7 +19,3 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
-
-
-def autogenerate(url: str, message: str) -> None:
-    command.revision(alembic_config(url), message=message, autogenerate=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from config.registry import load_registry, normalise_acronym, same_partnership
+from config.registry import load_registry, normalise_acronym
 from handlers.classify import Classification, classify
 from handlers.classify.text import clean_subject, split_body
 from handlers.parsing import parse_mail
@@ -81,8 +81,6 @@ class TestRegistry:
         assert normalise_acronym(None) is None
         assert normalise_acronym("  ") is None
         assert normalise_acronym("Some Other Net") == "Some Other Net"
-        assert same_partnership("ADPACK2", "ADPACK²") and same_partnership(None, None)
-        assert not same_partnership("ADPACK²", None)
 
     def test_mentions_in_text_respect_ordinary_words(self):
         reg = load_registry()
