@@ -117,7 +117,7 @@ async def main(n: int) -> None:
         desk = await open_desk(settings)
         await seed(desk)
         edge = SlackEdge(desk, web_client(settings))
-        desk.components["slack"] = edge
+        desk.slack = edge
         runner = web.AppRunner(build_app(desk), access_log=None)
         await runner.setup()
         port = free_port()

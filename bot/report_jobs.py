@@ -37,7 +37,7 @@ def register_jobs(scheduler, desk) -> None:
 async def monthly_service_report(today: date | None = None) -> bool:
     """Post last month's report if it has not been posted; True when posted now."""
     desk = current_desk()
-    edge = desk.components.get("slack")
+    edge = desk.slack
     today = today or datetime.now(BRUSSELS).date()
     if edge is None or today.weekday() >= 5:
         return False

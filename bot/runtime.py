@@ -1,7 +1,8 @@
-"""The whole desk in one asyncio process: mailbox watcher, outbox sender, HTTP server (and what plugs in).
+"""The whole desk in one asyncio process: mailbox watcher, outbox sender, HTTP server, Slack, the timetable.
 
 `Desk` owns the shared pieces; `run_desk()` starts every component as a task and stops them
-all cleanly when `stop` is set (SIGTERM/SIGINT in `eocic-desk run`).
+all cleanly when `stop` is set (SIGTERM/SIGINT in `eocic-desk run`). What each feature adds
+(subcommands, listeners, routes, jobs, seed rows) comes from bot/features.py.
 """
 
 from __future__ import annotations
@@ -10,16 +11,23 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.startup import wait_for_database
-from config.registry import load_registry
+from bot.features import FEATURES, subcommands
 from bot.mail_pool import MailPool
+from bot.mailbox import MailboxWatcher
+from bot.outbox import OutboxSender
+from bot.scheduler import DeskScheduler, create_scheduler
+from bot.slack.app import SlackEdge, start_slack
+from bot.slack_delivery import SlackDelivery
+from bot.standins import start_imap_standin, start_smtp_catcher
+from bot.startup import wait_for_database
+from bot.web import start_http
+from config.registry import load_registry
 from config.settings import Settings
 from handlers import slack_notify
 from handlers.context import Deps
-from handlers.lists import seed_lists
 from models import migrate
 from models.db import Database
 from models.partnerships import seed_registry
@@ -34,7 +42,11 @@ class Desk:
     settings: Settings
     db: Database
     deps: Deps
-    components: dict[str, object] = field(default_factory=dict)
+    outbox: OutboxSender | None = None
+    watcher: MailboxWatcher | None = None
+    scheduler: DeskScheduler | None = None
+    slack: SlackEdge | None = None  # None: Slack is not configured
+    slack_delivery: SlackDelivery | None = None
 
 
 async def open_desk(settings: Settings) -> Desk:
@@ -44,9 +56,11 @@ async def open_desk(settings: Settings) -> Desk:
     await asyncio.to_thread(migrate.upgrade, settings.db_url)
     async with db.transaction() as session:
         await seed_registry(session, load_registry())
-        await seed_lists(session, settings)  # the standard distribution lists (issue 6)
-    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings))
-    slack_notify.install(desk.deps)  # ticket events write Slack card/thread notices (issue 4)
+        for feature in FEATURES:
+            if feature.seed is not None:
+                await feature.seed(session, settings)
+    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings, subcommands=subcommands()))
+    slack_notify.install(desk.deps)  # ticket events write Slack card and thread notices
     return desk
 
 
@@ -67,12 +81,6 @@ async def opened_desk(settings: Settings, *, mail_pool: bool = False):
 
 
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
-    from bot.mailbox import MailboxWatcher
-    from bot.outbox import OutboxSender
-    from bot.scheduler import create_scheduler
-    from bot.standins import start_imap_standin, start_smtp_catcher
-    from bot.web import start_http
-
     desk = await open_desk(settings)
     async with AsyncExitStack() as stack:
         if not settings.smtp_configured:
@@ -100,18 +108,13 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         outbox = OutboxSender(desk.db, settings, deps=desk.deps)
         desk.deps.outbox_wakeup = outbox.wakeup
         watcher = MailboxWatcher(desk.deps)
-        desk.components.update(outbox=outbox, watcher=watcher)
+        desk.outbox, desk.watcher = outbox, watcher
         scheduler = create_scheduler(desk)
-        desk.components["scheduler"] = scheduler
-        # Features add their recurring jobs here: register_jobs(scheduler, desk).
-        from bot.survey_jobs import register_jobs as register_survey_jobs  # survey timetable (issue 5)
-        register_survey_jobs(scheduler, desk)
-        from bot.lists_jobs import register_jobs as register_list_jobs  # announcements, reminders (issue 6)
-        register_list_jobs(scheduler, desk)
-        from bot.report_jobs import register_jobs as register_report_jobs  # the monthly service report (issue 11)
-        register_report_jobs(scheduler, desk)
-        from bot.slack.app import start_slack  # Slack app, card delivery, morning digest (issue 4)
-        await start_slack(desk, stack, stop)
+        desk.scheduler = scheduler
+        for feature in FEATURES:
+            if feature.jobs is not None:
+                feature.jobs(scheduler, desk)
+        await start_slack(desk, stack, stop)  # Slack app, card delivery, morning digest
         scheduler.start()
         stack.push_async_callback(scheduler.stop)
         runner = await start_http(desk)

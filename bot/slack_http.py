@@ -19,7 +19,7 @@ def add_routes(app: web.Application) -> None:
 async def slack_events(request: web.Request) -> web.Response:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # Bolt only when Slack is used
 
-    edge = request.app[DESK_KEY].components.get("slack")
+    edge = request.app[DESK_KEY].slack
     if edge is None:
         return web.json_response({"error": "Slack is not configured on this desk: set SLACK_BOT_TOKEN"}, status=404)
     if not edge.http_enabled:

@@ -53,7 +53,7 @@ def round_interval(campaign: Campaign) -> timedelta:
 
 async def sync_campaign_jobs() -> None:
     desk = current_desk()
-    scheduler = desk.components["scheduler"]
+    scheduler = desk.scheduler
     async with desk.db.session() as session:
         campaigns = list(await session.exec(select(Campaign)))
     for campaign in campaigns:

@@ -1,4 +1,4 @@
-"""The HTTP server (aiohttp): health and metrics for the operator, and the routes other edges add."""
+"""The HTTP server (aiohttp): health and metrics for the operator, Slack's requests, and the features' routes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 from aiohttp import web
 from sqlmodel import func, select
 
-from bot import lists_web, slack_http, survey_web
+from bot import slack_http
+from bot.features import FEATURES
 from bot.startup import port_problem
 from bot.web_pages import DESK_KEY
 from models.outbox import OutboxMail, OutboxState
@@ -19,9 +20,10 @@ def build_app(desk) -> web.Application:
     app[DESK_KEY] = desk
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    survey_web.add_routes(app)  # GET /survey/complete
-    lists_web.add_routes(app)  # /unsubscribe, /preferences, /subscribe
     slack_http.add_routes(app)  # POST /slack/events
+    for feature in FEATURES:
+        if feature.routes is not None:
+            feature.routes(app)
     return app
 
 
@@ -44,8 +46,8 @@ async def _figures(desk) -> dict:
         quarantined = (await session.exec(select(func.count()).where(Message.state == MessageState.quarantined))).one()
         received = (await session.exec(select(func.count()).where(Message.direction == "in"))).one()
         slack = await notice_figures(session)
-    watcher = desk.components.get("watcher")
-    delivery = desk.components.get("slack_delivery")
+    watcher = desk.watcher
+    delivery = desk.slack_delivery
     slack["api_errors"] = dict(delivery.errors) if delivery is not None else {}
     return {
         "messages_received": received,

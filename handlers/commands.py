@@ -1,14 +1,15 @@
 """The `/eocic` command language, independent of Slack: parse a line, run a subcommand.
 
-Subcommands register themselves with `@subcommand(...)` in their own modules (tickets, surveys, reports, match,
-lists: SUBCOMMAND_MODULES); `dispatch()` answers every mistake with what was wrong and the right usage. Slack
+Each feature's module declares its subcommands in a `CommandSet` (`COMMANDS = CommandSet()`, then
+`@COMMANDS.subcommand(...)`, as Bolt's `@app.command`); bot/features.py says which sets make up /eocic and
+the desk hands them to `dispatch()` in `deps.subcommands`. `dispatch()` answers every mistake with what was
+wrong and the right usage. Slack
 (bot/slack/listeners/commands.py) and tests call `dispatch()`; the answer is plain data (`Reply`) that the
 edge renders. `dispatch` gets the words as typed: Slack's escaping is undone by the edge before.
 """
 
 from __future__ import annotations
 
-import importlib
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -55,30 +56,23 @@ class Subcommand:
     handler: Handler
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {}
-# The modules whose `@subcommand`s make up /eocic; loaded on first use (they import this module).
-SUBCOMMAND_MODULES = ("handlers.ticket_commands", "handlers.survey_commands", "handlers.list_commands",
-                      "handlers.webinar_commands", "handlers.report_commands", "handlers.complementarities")
+class CommandSet:
+    """The subcommands one feature adds to /eocic."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Subcommand] = {}
+
+    def subcommand(self, name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands[name] = Subcommand(name, usage, summary, handler)
+            return handler
+
+        return register
 
 
-def subcommand(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, handler)
-        return handler
-
-    return register
-
-
-def load_subcommands() -> dict[str, Subcommand]:
-    for module in SUBCOMMAND_MODULES:
-        importlib.import_module(module)
-    return SUBCOMMANDS
-
-
-def help_text() -> str:
-    load_subcommands()
+def help_text(subcommands: dict[str, Subcommand]) -> str:
     lines = ["*/eocic* commands:"]
-    lines += [f"• `/eocic {c.usage}` — {c.summary}" for c in sorted(SUBCOMMANDS.values(), key=lambda c: c.name)]
+    lines += [f"• `/eocic {c.usage}` — {c.summary}" for c in sorted(subcommands.values(), key=lambda c: c.name)]
     return "\n".join(lines)
 
 
@@ -88,11 +82,11 @@ async def dispatch(deps: Deps, caller: Caller, text: str) -> Reply:
     except ValueError as exc:
         return Reply(f"I could not read that command ({exc}). Close your quotes, e.g. `/eocic note EOCIC-00042 \"text\"`.")
     if not words or words[0] in {"help", "-h", "--help"}:
-        return Reply(help_text())
+        return Reply(help_text(deps.subcommands))
     name, args = words[0].lower(), words[1:]
-    command = load_subcommands().get(name)
+    command = deps.subcommands.get(name)
     if command is None:
-        return Reply(f"`{name}` is not an /eocic command.\n{help_text()}")
+        return Reply(f"`{name}` is not an /eocic command.\n{help_text(deps.subcommands)}")
     try:
         return await command.handler(deps, caller, args)
     except UsageError as exc:  # its text is ours, with what came from the caller already escaped

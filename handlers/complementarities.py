@@ -11,13 +11,15 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape
 from handlers.ticket_queries import find_partnership
 from models.partnerships import Partnership
 from models.surveys import Campaign, SurveyAnswer
 from models.tickets import Ticket
+
+COMMANDS = CommandSet()
 
 SHOWN = 8  # suggestions on a ticket card
 CATEGORY = "complementarities"
@@ -73,7 +75,7 @@ def lines(found: dict, limit: int | None = None) -> list[str]:
     return out
 
 
-@subcommand("match", "match ACRONYM", "partnerships to bring together with one (shared sectors, target countries, dialogue)")
+@COMMANDS.subcommand("match", "match ACRONYM", "partnerships to bring together with one (shared sectors, target countries, dialogue)")
 async def match(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     if not args:
         raise UsageError("Which partnership? Give its acronym, e.g. `/eocic match EC2i`.")

@@ -19,7 +19,7 @@ class Isolated(Exception):
 
 
 def classify_mail(mail, **hints):
-    """The content classifier (issue 3), imported on first use so that start-up stays quick."""
+    """The content classifier, imported on first use so that start-up stays quick."""
     from handlers.classify import classify
 
     return classify(mail, **hints)
@@ -33,6 +33,7 @@ class Deps:
     ticket_hooks: list[TicketHook] = field(default_factory=list)
     outbox_wakeup: asyncio.Event | None = None  # set after a commit that queued mail
     faults: dict[str, str] = field(default_factory=dict)  # part -> why it stopped (handlers/alerts.py)
+    subcommands: dict[str, Any] = field(default_factory=dict)  # /eocic: name -> handlers.commands.Subcommand
     pool: Any = None  # bot.mail_pool.MailPool in a running desk; None: untrusted work runs in a thread here
 
     async def untrusted(self, fn: Callable[..., Any], *args, timeout: float, **kwargs) -> Any:

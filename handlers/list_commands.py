@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 from handlers import announcements, lists, persons
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape, mention
 from handlers.webinars import parse_start
 from models.partnerships import contact_by_email
+
+COMMANDS = CommandSet()
 
 LIST_USAGE = "list show NAME | list add NAME EMAIL \"how they consented\" | list remove NAME EMAIL"
 PERSON_USAGE = "person export EMAIL | person erase EMAIL"
@@ -23,7 +25,7 @@ def _args(args: list[str], n: int) -> list[str]:
     return args
 
 
-@subcommand("list", LIST_USAGE, "distribution lists: members, suppressed addresses, add or remove people")
+@COMMANDS.subcommand("list", LIST_USAGE, "distribution lists: members, suppressed addresses, add or remove people")
 async def list_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     action, *rest = _args(args, 2)
     if action == "show":
@@ -64,7 +66,7 @@ async def remove(session, name: str, address: str, actor: str) -> list[str]:
     return await lists.leave(session, contact, [mlist], how=f"removed by {actor}", actor=actor)
 
 
-@subcommand("person", PERSON_USAGE, "what we hold on a person (export), or erase them (GDPR)")
+@COMMANDS.subcommand("person", PERSON_USAGE, "what we hold on a person (export), or erase them (GDPR)")
 async def person_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     action, address = _args(args, 2)[:2]
     if action == "export":
@@ -80,7 +82,7 @@ async def person_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     raise UsageError(f"`{escape(action)}` is not a person action.")
 
 
-@subcommand("announce", ANNOUNCE_USAGE, "newsletters and announcements: test, approve, progress")
+@COMMANDS.subcommand("announce", ANNOUNCE_USAGE, "newsletters and announcements: test, approve, progress")
 async def announce_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     action, ident, *rest = _args(args, 2)
     if not ident.isdigit():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape
 from handlers.report_files import service_file
@@ -18,11 +18,13 @@ from handlers.service_report import PERIOD_HELP, parse_report_period, service_re
 from handlers.survey_answers import progress_attachment
 from handlers.surveys import get_campaign
 
+COMMANDS = CommandSet()
+
 USAGE = "report [PERIOD] [html|pdf|csv|json] [channel] | report progress CAMPAIGN [channel]"
 FORMATS = ("html", "pdf", "csv", "json")
 
 
-@subcommand("report", USAGE, f"the service report (PERIOD: {PERIOD_HELP}) or a campaign's progress report, as a file "
+@COMMANDS.subcommand("report", USAGE, f"the service report (PERIOD: {PERIOD_HELP}) or a campaign's progress report, as a file "
                             "to you or the triage channel")
 async def report(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     if args and args[0].lower() == "progress":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from handlers import charts
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape
 from handlers.survey_notices import post_closing_summary
@@ -21,6 +21,8 @@ from handlers.surveys import (
     reminder_due_at, remind_now,
 )
 from models.surveys import Campaign, participants_of
+
+COMMANDS = CommandSet()
 
 USAGE = ("survey list | new | status NAME | remind NAME [now] | extend NAME DATE | close NAME | "
          "done NAME ACRONYM")
@@ -38,7 +40,7 @@ FIELDS = [  # block/action id, label, placeholder, optional
 ]
 
 
-@subcommand("survey", USAGE, "progress-survey campaigns: invitations, reminders, who answered")
+@COMMANDS.subcommand("survey", USAGE, "progress-survey campaigns: invitations, reminders, who answered")
 async def survey(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     if not args:
         raise UsageError("Which survey action?")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 
 from handlers import staff_actions, ticket_queries
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import inert, mention
 from handlers.staff_actions import CATEGORIES, ActionRefused
 from handlers.tickets import get_ticket
+
+COMMANDS = CommandSet()
 
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]+)$")
 
@@ -47,7 +49,7 @@ async def _run(action, *args, **kwargs) -> Reply:
     return Reply(f"Done: {ticket.ref} is {ticket.status.value}.", data={"view": "done", "ref": ticket.ref})
 
 
-@subcommand("queue", "queue [mine|unassigned|waiting|overdue|all] [category]", "list tickets, oldest first")
+@COMMANDS.subcommand("queue", "queue [mine|unassigned|waiting|overdue|all] [category]", "list tickets, oldest first")
 async def queue_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     which, category = "all", None
     for arg in args:
@@ -66,7 +68,7 @@ async def queue_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return Reply("\n".join(lines), data={"view": "queue", "title": title + shown, **data})
 
 
-@subcommand("show", "show REF", "a ticket's card and history")
+@COMMANDS.subcommand("show", "show REF", "a ticket's card and history")
 async def show_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     async with deps.db.session() as session:
         ticket = await get_ticket(session, _ref(args))
@@ -74,7 +76,7 @@ async def show_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return Reply(ticket_line(card), data={"view": "ticket", "ticket": card})
 
 
-@subcommand("assign", "assign REF @user", "give a ticket to an adviser")
+@COMMANDS.subcommand("assign", "assign REF @user", "give a ticket to an adviser")
 async def assign_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     ref = _ref(args)
     if len(args) < 2:
@@ -82,7 +84,7 @@ async def assign_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return await _run(staff_actions.assign, deps, ref, _user(args[1]), actor=caller.actor)
 
 
-@subcommand("reply", "reply REF", "write to the requester (opens a form)")
+@COMMANDS.subcommand("reply", "reply REF", "write to the requester (opens a form)")
 async def reply_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     async with deps.db.session() as session:
         ticket = await get_ticket(session, _ref(args))
@@ -90,7 +92,7 @@ async def reply_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return Reply(f"Opening the reply form for {ticket.ref}…", modal={"form": "reply", "ticket": card})
 
 
-@subcommand("note", "note REF text", "add an internal note (never mailed)")
+@COMMANDS.subcommand("note", "note REF text", "add an internal note (never mailed)")
 async def note_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     ref = _ref(args)
     if len(args) < 2:
@@ -98,17 +100,17 @@ async def note_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return await _run(staff_actions.note, deps, ref, " ".join(args[1:]), actor=caller.actor)
 
 
-@subcommand("close", "close REF", "close a ticket")
+@COMMANDS.subcommand("close", "close REF", "close a ticket")
 async def close_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return await _run(staff_actions.close, deps, _ref(args), actor=caller.actor)
 
 
-@subcommand("reopen", "reopen REF", "reopen a closed ticket")
+@COMMANDS.subcommand("reopen", "reopen REF", "reopen a closed ticket")
 async def reopen_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return await _run(staff_actions.reopen, deps, _ref(args), actor=caller.actor)
 
 
-@subcommand("category", "category REF ID", "correct a ticket's category")
+@COMMANDS.subcommand("category", "category REF ID", "correct a ticket's category")
 async def category_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     ref = _ref(args)
     if len(args) < 2:
@@ -118,7 +120,7 @@ async def category_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return await _run(staff_actions.change_category, deps, ref, args[1], actor=caller.actor)
 
 
-@subcommand("partner", "partner ACRONYM", "a partnership's contacts, open tickets, sectors, last contact")
+@COMMANDS.subcommand("partner", "partner ACRONYM", "a partnership's contacts, open tickets, sectors, last contact")
 async def partner_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     if not args:
         raise UsageError("Missing the partnership's acronym.")
@@ -139,7 +141,7 @@ async def partner_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     return Reply("\n".join(lines), data={"view": "partner", **p})
 
 
-@subcommand("stats", "stats [period]", "tickets by category and partnership, median first response, overdue")
+@COMMANDS.subcommand("stats", "stats [period]", "tickets by category and partnership, median first response, overdue")
 async def stats_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     try:
         days = ticket_queries.parse_period(args[0] if args else None)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from sqlmodel import select
 
 from handlers import webinars
-from handlers.commands import Caller, Reply, UsageError, subcommand
+from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.lists import UnknownList
 from handlers.mrkdwn import escape
 from models.webinars import Webinar
+
+COMMANDS = CommandSet()
 
 USAGE = "webinar new | webinar list"
 FORM = "webinar_new"
@@ -29,7 +31,7 @@ FIELDS = [  # block/action id, label, placeholder, optional
 ]
 
 
-@subcommand("webinar", USAGE, "learning webinars: create one from a form (announced with a calendar entry), list them")
+@COMMANDS.subcommand("webinar", USAGE, "learning webinars: create one from a form (announced with a calendar entry), list them")
 async def webinar_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
     action = args[0].lower() if args else ""
     if action == "new":

@@ -29,7 +29,7 @@ class NoticeKind(str, Enum):
 class NoticeState(str, Enum):
     pending = "pending"
     sent = "sent"
-    failed = "failed"  # written by desks before issue 9; re-queued like `held`
+    failed = "failed"  # written by older desks (before holding existed); re-queued like `held`
     held = "held"  # Slack refused it for a reason a person must fix (`error_code`, `last_error`: what to do)
 
 

@@ -190,7 +190,7 @@ async def desk(dovecot, smtp_sink, desk_env, slack_api, monkeypatch):
 
     handle = Handle()
     handle.desk, handle.db, handle.slack, handle.api, handle.user = running, running.db, client, slack_api, user
-    handle.edge = running.components["slack"]
+    handle.edge = running.slack
     try:
         yield handle
     finally:
@@ -456,7 +456,7 @@ async def test_morning_digest_lists_overdue_tickets_and_flags_their_cards(desk):
     digests = [c for c in desk.api.of("chat.postMessage", channel=TRIAGE) if "Good morning" in c.args["text"]]
     assert len(digests) == 1 and ref in digests[0].dump() and digest
     assert "overdue" in desk.api.of("chat.update")[-1].dump()
-    job = desk.desk.components["scheduler"].get_job(DIGEST_JOB)
+    job = desk.desk.scheduler.get_job(DIGEST_JOB)
     assert job is not None and "mon-fri" in str(job.trigger)
 
 
@@ -473,7 +473,7 @@ async def test_desk_runs_without_slack_and_the_route_says_what_to_set(desk_env, 
     task = asyncio.create_task(run_desk(load_settings(), stop, ready=ready))
     await asyncio.wait_for(ready.wait(), 60)
     try:
-        assert "slack" not in current_desk().components and not current_desk().deps.ticket_hooks
+        assert current_desk().slack is None and not current_desk().deps.ticket_hooks
         async with aiohttp.ClientSession() as http:
             async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as r:
                 assert r.status == 404 and "SLACK_BOT_TOKEN" in await r.text()

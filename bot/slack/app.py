@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.scheduler import current_desk, schedule
+from bot.features import FEATURES
 from bot.slack import blocks, files, listeners
 from bot.slack.access import REFUSAL, is_staff, staff_only
 from bot.slack.failures import failure_ref, failure_text
@@ -70,6 +71,9 @@ class SlackEdge:
         self.app.middleware(self._once_per_event)
         self.app.middleware(staff_only)
         listeners.register(self.app)
+        for feature in FEATURES:
+            if feature.slack is not None:
+                feature.slack(self.app)
 
     @property
     def deps(self):
@@ -204,7 +208,7 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
         held = await requeue_held(session, settings.slack_triage_channel)
     if held:
         log.info("Slack: re-queued %s held notice(s) (%s)", sum(held.values()), ", ".join(f"{k} {v}" for k, v in held.items()))
-    desk.components.update(slack=edge, slack_delivery=delivery)
+    desk.slack, desk.slack_delivery = edge, delivery
     slack_notify.wakeups.add(delivery.wakeup.set)
     stack.callback(slack_notify.wakeups.discard, delivery.wakeup.set)
     tasks = [asyncio.create_task(delivery.run(stop), name="slack-delivery"),
@@ -220,7 +224,7 @@ async def start_slack(desk, stack: AsyncExitStack, stop: asyncio.Event) -> Slack
             log.info("Slack: Socket Mode connected")
         except Exception as exc:  # a bad app token must not stop the mail desk
             log.error("Slack Socket Mode could not connect (%s); HTTP mode only", exc)
-    scheduler = desk.components.get("scheduler")
+    scheduler = desk.scheduler
     if scheduler is not None:
         hour, minute = settings.slack_digest_at.split(":")
         schedule(scheduler, DIGEST_JOB, morning_digest, "cron", day_of_week="mon-fri", hour=int(hour), minute=int(minute),
