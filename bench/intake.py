@@ -1,30 +1,36 @@
 """Intake throughput: N realistic mails in Dovecot, whole intake up to the commit, against a baseline
 measured in the same run (raw imapclient fetch with BODY.PEEK[] in batches of 100 + stdlib parsing).
 
-    python bench/intake.py [N]        # prints one JSON line
+The desk runs as in production (`run_desk`): the worker pool parses and classifies, the outbox sends
+the acknowledgements to an aiosmtpd sink and the Slack delivery posts the cards to the strict Slack
+stand-in, both in a process of their own (bench/standins.py), while the mails come in.
+
+    python bench/intake.py [N] [--database sqlite|postgres|postgresql://…]   # prints one JSON line
+
+`--database postgres` starts a throw-away PostgreSQL cluster; a postgresql:// URL is used as it is
+(its database must be empty).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import email
 import email.policy
 import json
-import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from common import append_all, dovecot_mailbox
+from standins import Standins
 
 from bench.mailgen import make_request
-from bot.mailbox import MailboxWatcher
-from bot.runtime import open_desk
-from config.settings import load_settings
-from handlers.classify import classify
-from handlers.parsing import parse_mail
-from models.tickets import Message
-from tests.desk import count
+from bot.runtime import run_desk
+from models.db import Database
+from tests.desk import settings_from_env
+from tests.servers import imap_env
 
 
 def baseline(server, user: str, password: str) -> float:
@@ -42,40 +48,83 @@ def baseline(server, user: str, password: str) -> float:
     return parsed / elapsed
 
 
-async def intake(server, user: str, password: str, n: int) -> float:
-    data_dir = Path(tempfile.mkdtemp(prefix="eocic-bench-"))
-    settings = load_settings(
-        data_dir=data_dir, imap_host=server.host, imap_port=server.port, imap_user=user,
-        imap_password=password, imap_security="none", acks_per_sender_per_hour=100000,
-    )
-    desk = await open_desk(settings)
-    classify(parse_mail(make_request(0)))  # start-up cost (model load) is not throughput
-    stop = asyncio.Event()
-    watcher = MailboxWatcher(desk.deps)
+async def _last_message_id(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return (await conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message")).scalar_one()
+
+
+async def intake(server, user: str, password: str, n: int, env: dict[str, str], prepare=None) -> float:
+    """Mails per second from the desk's start to the commit of the n-th; `prepare(settings)` runs first
+    (bench/intake_growth.py fills the database with history there)."""
+    env = {**env, **imap_env(server.host, server.port, user, password), "EOCIC_HTTP_PORT": "0",
+           "EOCIC_DATA_DIR": tempfile.mkdtemp(prefix="eocic-bench-"), "EOCIC_SECRET_KEY": "bench-secret"}
+    settings = settings_from_env(env)
+    if prepare is not None:
+        await prepare(settings)
+    db = Database(settings.db_url)
+    first = await _last_message_id(db) if prepare is not None else 0  # before: the schema exists
+    stop, ready = asyncio.Event(), asyncio.Event()
+    desk = asyncio.create_task(run_desk(settings, stop, ready=ready))
+    await asyncio.wait([desk, asyncio.ensure_future(ready.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if desk.done():
+        desk.result()  # start-up failed: say why
     started = time.perf_counter()
-    task = asyncio.create_task(watcher.run(stop))
-    while await count(desk.db, Message) < n:
-        await asyncio.sleep(0.05)
+    while await _last_message_id(db) - first < n:
+        await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
     stop.set()
-    await task
-    await desk.db.dispose()
+    await desk
+    await db.dispose()
     return n / elapsed
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+@contextmanager
+def databases(choice: str):
+    """A function giving the URL of a new empty database for each run ("" is SQLite in the data dir)."""
+    if choice == "sqlite":
+        yield lambda: ""
+    elif choice == "postgres":
+        from tests.servers import PostgresCluster
+
+        cluster = PostgresCluster().start()
+        try:
+            yield lambda: cluster.new_database("eocic_bench")
+        finally:
+            cluster.stop()
+    else:
+        yield lambda: choice
+
+
+def run(n: int, database_url: str, prepare=None) -> tuple[float, float, dict]:
+    """(baseline, intake, what the stand-ins received) for n mails in a fresh mailbox."""
     server, user, password = dovecot_mailbox()
     try:
         append_all(server, user, password, [make_request(i) for i in range(n)])
         base = baseline(server, user, password)
-        ours = asyncio.run(intake(server, user, password, n))
+        with Standins() as standins:
+            env = {**standins.env, **({"EOCIC_DATABASE_URL": database_url} if database_url else {})}
+            ours = asyncio.run(intake(server, user, password, n, env, prepare))
+        return base, ours, standins.report
     finally:
         server.stop()
+
+
+def arguments(description: str, default_n: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("n", nargs="?", type=int, default=default_n, help="mails to ingest")
+    parser.add_argument("--database", default="sqlite",
+                        help="sqlite (default), postgres (a throw-away cluster) or a postgresql:// URL of an empty database")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments("Intake throughput against raw fetch + parse of the same mails.", 2000)
+    with databases(args.database) as new_database:
+        base, ours, received = run(args.n, new_database())
     print(json.dumps({
-        "bench": "intake", "mails": n,
+        "bench": "intake", "mails": args.n, "database": "sqlite" if args.database == "sqlite" else "postgresql",
         "baseline_fetch_parse_per_s": round(base, 1), "intake_per_s": round(ours, 1),
-        "ratio": round(ours / base, 3),
+        "ratio": round(ours / base, 3), "while_running": received,
     }))
 
 

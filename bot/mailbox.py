@@ -1,8 +1,8 @@
 """The mailbox watcher: IMAP (imapclient) in a thread of its own, intake on the event loop.
 
 One pass: read the cursor for (mailbox, folder, UIDVALIDITY), fetch every newer UID with
-BODY.PEEK[] in batches, hand each raw mail to `ingest()` (which records it and advances the
-cursor in one commit), then move the batch to the processed folder (or flag it). Between
+BODY.PEEK[] in batches, hand each batch to `ingest_batch()` (which records its mails and advances
+the cursor in one commit), then move the batch to the processed folder (or flag it). Between
 passes the thread waits in IDLE, leaving it for a full pass every `imap_poll_seconds` or as
 soon as the server announces mail. A server announces new mail once, in the reply to whatever
 command is running (`* n EXISTS` inside a FETCH or MOVE reply too), so an announcement seen during
@@ -30,7 +30,7 @@ from bot.oauth2 import CredentialRefused
 from config.settings import Security, Settings
 from handlers.alerts import alert
 from handlers.context import Deps
-from handlers.intake import CursorPosition, Source, ingest
+from handlers.intake import CursorPosition, Source, ingest_batch
 from models.mailbox import MailboxCursor
 
 log = logging.getLogger(__name__)
@@ -121,18 +121,15 @@ class MailboxWatcher:
         for start in range(0, len(new), size):
             batch = new[start : start + size]
             fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            handled = []
-            for uid in batch:
-                data = fetched.get(uid)
-                if data is None or b"BODY[]" not in data:
-                    continue  # expunged meanwhile
-                position = CursorPosition(self.mailbox, folder, uidvalidity, uid)
-                self._call(ingest(data[b"BODY[]"], self.deps, Source(f"imap:{folder}:{uidvalidity}:{uid}", position)))
-                self.ingested += 1
-                handled.append(uid)
-                if self._stop.is_set():
-                    break
-            self._done(client, handled)
+            mails = [
+                (data[b"BODY[]"], Source(f"imap:{folder}:{uidvalidity}:{uid}", CursorPosition(self.mailbox, folder, uidvalidity, uid)))
+                for uid in batch
+                if (data := fetched.get(uid)) is not None and b"BODY[]" in data  # else expunged meanwhile
+            ]
+            if mails:
+                self._call(ingest_batch(mails, self.deps))  # one commit for the batch, cursor included
+            self.ingested += len(mails)
+            self._done(client, [source.cursor.uid for _, source in mails])
             self.last_success = time.monotonic()
             if self._stop.is_set():
                 return

@@ -8,11 +8,14 @@ unique (mailbox, dedup_key) constraint makes a second pass over the same mail a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -21,12 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import acks, bounces, list_mail, replies
 from handlers.context import Deps, Isolated
 from handlers.loops import automatic_kind
-from handlers.parsing import ParsedMail, UnparseableMail, parse_mail
-from models.audit import audit
+from handlers.parsing import ParsedMail, UnparseableMail, parse_mail, parse_mail_timed
 from handlers.tickets import open_ticket, reopen_on_reply
+from models.audit import audit
 from models.base import utcnow
 from models.mailbox import MailboxCursor
-from models.partnerships import Contact, contact_by_email, known_partnership_for, partnership_by_acronym
+from models.partnerships import Contact, contact_by_email, known_partnership_for, known_partnerships, partnership_by_acronym
 from models.tickets import Attachment, Message, MessageState, Ticket
 
 log = logging.getLogger(__name__)
@@ -64,45 +67,129 @@ class IntakeResult:
 
 
 async def ingest(raw: bytes, deps: Deps, source: Source) -> IntakeResult:
-    """Record one raw mail. Never raises for bad content: such mail is quarantined instead.
+    """Record one raw mail (a batch of one). Never raises for bad content: such mail is quarantined."""
+    [result] = await ingest_batch([(raw, source)], deps)
+    return result
 
-    Parsing and classification run in `deps.untrusted` (worker processes in a running desk) within
-    `mail_time_limit_seconds` together; a mail over a limit is stored raw and quarantined with why."""
-    settings = deps.settings
+
+@dataclass
+class _Prepared:
+    """A mail on its way in: parsed (or why not), and its verdict when it was worked out ahead."""
+
+    raw: bytes
+    source: Source
+    parsed: ParsedMail | None = None
+    error: str | None = None  # why it is quarantined before any recording
+    budget: float = 0.0  # seconds of its time limit left after parsing
+    verdict: Any = None
+    known: str | None = None
+
+
+async def ingest_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[IntakeResult]:
+    """Record a batch of raw mails (an IMAP fetch, a slice of an mbox) in one transaction.
+
+    The mails are parsed, then classified, in parallel in `deps.untrusted` (the worker pool), each within
+    `mail_time_limit_seconds` of its own work; the reads that classification needs come before the
+    transaction, so it holds the write lock only to record. Each mail is recorded in a savepoint of its
+    own: one that fails is rolled back alone and quarantined in the same transaction, the others stay.
+    The cursors of the batch's sources are advanced in that transaction too. Never raises for bad
+    content; a database failure raises and leaves nothing of the batch recorded."""
+    prepared = list(await asyncio.gather(*(_parse(raw, source, deps) for raw, source in mails)))
+    await _classify_ahead(prepared, deps)
+    async with deps.db.transaction() as session:
+        results = [await _record_isolated(session, item, deps) for item in prepared]
+        for cursor in _furthest([item.source.cursor for item in prepared]):
+            await advance_cursor(session, cursor)
+    for item, result in zip(prepared, results):
+        if result.quarantined:
+            log.warning("quarantined %s as message %s: %s", item.source.label, result.message_id, item.error.splitlines()[-1:])
+    if any(result.kind == "ticket" for result in results):
+        deps.mail_queued()
+    return results
+
+
+async def _parse(raw: bytes, source: Source, deps: Deps) -> _Prepared:
+    item, settings = _Prepared(raw, source), deps.settings
     if len(raw) > settings.mail_max_bytes:
-        return await quarantine(raw, deps, source, f"too large: {len(raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}")
-    deadline = time.monotonic() + settings.mail_time_limit_seconds
+        item.error = f"too large: {len(raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}"
+        return item
+    limit = settings.mail_time_limit_seconds
     try:
-        parsed = await deps.untrusted(parse_mail, raw, timeout=settings.mail_time_limit_seconds)
+        item.parsed, took = await deps.untrusted(parse_mail_timed, raw, timeout=limit)
+        item.budget = limit - took
     except UnparseableMail as exc:
-        return await quarantine(raw, deps, source, f"unparseable: {exc}")
+        item.error = f"unparseable: {exc}"
     except Isolated as exc:
-        return await quarantine(raw, deps, source, f"parsing stopped: {exc}")
+        item.error = f"parsing stopped: {exc}"
     except Exception as exc:  # a parser bug on this mail: it alone is affected
-        return await quarantine(raw, deps, source, f"parser failed: {exc!r}")
+        item.error = f"parser failed: {exc!r}"
+    return item
+
+
+async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
+    """Classify, in parallel, the mails that look like new requests: not recorded before, not our own,
+    not automatic, not threaded to a ticket. What the database says now is checked again when the
+    mail is recorded; a mail whose case changed meanwhile is classified then, if it needs it."""
+    candidates = [item for item in prepared if item.parsed is not None and item.parsed.from_addr != deps.settings.desk_address
+                  and not automatic_kind(item.parsed)]
+    if not candidates:
+        return
+    async with deps.db.session() as session:
+        recorded = await recorded_keys(session, deps.settings.desk_address, [item.parsed.dedup_key for item in candidates])
+        candidates = [item for item in candidates if item.parsed.dedup_key not in recorded
+                      and not (replies.may_thread(item.parsed) and await replies.find_ticket(session, item.parsed))]
+        known = await known_partnerships(session, [item.parsed.from_addr for item in candidates])
+    for item in candidates:
+        item.known = known.get(item.parsed.from_addr.lower())
+
+    async def classify(item: _Prepared) -> None:
+        try:
+            item.verdict = await deps.untrusted(deps.classify, item.parsed, known_partnership=item.known,
+                                                timeout=max(item.budget, 0.1))
+        except Exception as exc:  # kept: recording quarantines the mail with it
+            item.verdict = exc
+
+    await asyncio.gather(*(classify(item) for item in candidates))
+
+
+async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -> IntakeResult:
+    """One mail of a batch in a savepoint of its own: recorded, a duplicate, or quarantined with why."""
+    if item.parsed is None:
+        return await _quarantine_isolated(session, item, deps)
     try:
-        async with deps.db.transaction() as session:
-            result = await record(session, parsed, raw, deps, source, deadline)
-            await advance_cursor(session, source.cursor)
-        if result.kind == "ticket":
-            deps.mail_queued()
-        return result
-    except IntegrityError:
-        # Another process recorded the same mail between our check and our insert.
-        async with deps.db.transaction() as session:
-            await advance_cursor(session, source.cursor)
+        async with session.begin_nested():
+            if isinstance(item.verdict, Exception):
+                raise item.verdict
+            return await record(session, item.parsed, item.raw, deps, item.source, time.monotonic() + item.budget,
+                                verdict=item.verdict)
+    except IntegrityError:  # another process recorded the same mail between our check and our insert
         return IntakeResult(kind="duplicate", duplicate=True)
     except Isolated as exc:
-        return await quarantine(raw, deps, source, f"classification stopped: {exc}", parsed=parsed)
+        item.error = f"classification stopped: {exc}"
     except Exception:
-        log.exception("handling %s failed; quarantining it", source.label)
-        return await quarantine(raw, deps, source, traceback.format_exc(limit=8), parsed=parsed)
+        log.exception("handling %s failed; quarantining it", item.source.label)
+        item.error = traceback.format_exc(limit=8)
+    return await _quarantine_isolated(session, item, deps)
+
+
+def _furthest(cursors: list[CursorPosition | None]) -> list[CursorPosition]:
+    """The last position of each (mailbox, folder, UIDVALIDITY) among a batch's sources."""
+    furthest: dict[tuple, CursorPosition] = {}
+    for cursor in cursors:
+        if cursor is None:
+            continue
+        key = (cursor.mailbox, cursor.folder, cursor.uidvalidity)
+        if key not in furthest or cursor.uid > furthest[key].uid:
+            furthest[key] = cursor
+    return list(furthest.values())
 
 
 async def record(
-    session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source, deadline: float | None = None
+    session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source, deadline: float | None = None,
+    *, verdict=None,
 ) -> IntakeResult:
-    """All that a mail causes, written in the caller's transaction."""
+    """All that a mail causes, written in the caller's transaction. `verdict`: its classification, when
+    worked out ahead (ingest_batch); used only if the mail still needs one."""
     mailbox = deps.settings.desk_address
     key, reused, existing = await identify(session, mailbox, parsed)
     if existing is not None:
@@ -132,9 +219,10 @@ async def record(
         await _touch_contact(session, parsed.from_addr)
         return await _finish(session, deps, message, parsed, "reply", ticket, event="message")
 
-    known = await known_partnership_for(session, parsed.from_addr)
-    left = (deadline - time.monotonic()) if deadline else deps.settings.mail_time_limit_seconds
-    verdict = await deps.untrusted(deps.classify, parsed, known_partnership=known, timeout=max(left, 0.1))
+    if verdict is None:
+        known = await known_partnership_for(session, parsed.from_addr)
+        left = (deadline - time.monotonic()) if deadline else deps.settings.mail_time_limit_seconds
+        verdict = await deps.untrusted(deps.classify, parsed, known_partnership=known, timeout=max(left, 0.1))
     message.classification = verdict.to_dict()
     list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # lists (issue 6)
     if list_kind:
@@ -210,6 +298,14 @@ async def identify(session: AsyncSession, mailbox: str, parsed: ParsedMail) -> t
         return parsed.message_id, False, first.id
     key = f"{parsed.message_id[:900]} sha256:{parsed.fingerprint}"
     return key, True, await _record_with_key(session, mailbox, key)
+
+
+async def recorded_keys(session: AsyncSession, mailbox: str, keys: list[str]) -> set[str]:
+    """Which of `keys` (dedup keys, Message-IDs) have a record in `mailbox`: one query for a batch."""
+    if not keys:
+        return set()
+    query = select(Message.dedup_key).where(Message.mailbox == mailbox, Message.dedup_key.in_(set(keys)))
+    return set((await session.exec(query)).all())
 
 
 async def _record_with_key(session: AsyncSession, mailbox: str, key: str) -> int | None:
@@ -289,50 +385,47 @@ async def advance_cursor(session: AsyncSession, cursor: CursorPosition | None) -
     session.add(row)
 
 
-async def quarantine(
-    raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None = None
-) -> IntakeResult:
+async def _quarantine_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -> IntakeResult:
     """Keep the raw mail, with why it failed, so that `replay` can retry it later. What was parsed
     (subject, sender, key) is kept too, unless even that cannot be stored: then the raw bytes alone."""
-    if parsed is not None:
+    if item.parsed is not None:
         try:
-            return await _quarantine(raw, deps, source, error, parsed)
+            async with session.begin_nested():
+                return await _quarantine(session, item.raw, deps, item.source, item.error, item.parsed)
         except Exception as exc:
-            error = f"{error}\nparsed fields not storable either: {exc!r}"
-    return await _quarantine(raw, deps, source, error, None)
+            item.error = f"{item.error}\nparsed fields not storable either: {exc!r}"
+    async with session.begin_nested():
+        return await _quarantine(session, item.raw, deps, item.source, item.error, None)
 
 
-async def _quarantine(raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None) -> IntakeResult:
+async def _quarantine(
+    session: AsyncSession, raw: bytes, deps: Deps, source: Source, error: str, parsed: ParsedMail | None
+) -> IntakeResult:
     mailbox = deps.settings.desk_address
-    async with deps.db.transaction() as session:
-        if parsed:
-            dedup_key, reused, existing_id = await identify(session, mailbox, parsed)
-        else:  # not even parsed: the same bytes are the same mail
-            dedup_key, reused = f"sha256:{hashlib.sha256(raw).hexdigest()}", False
-            existing_id = await _record_with_key(session, mailbox, dedup_key)
-        existing = await session.get(Message, existing_id) if existing_id else None
-        if existing is not None:  # recorded before: a second ingest changes nothing
-            await advance_cursor(session, source.cursor)
-            return IntakeResult(kind="duplicate", message_id=existing.id, duplicate=True)
-        message = Message(
-            mailbox=mailbox,
-            dedup_key=dedup_key,
-            content_hash=parsed.fingerprint if parsed else None,
-            reused_message_id=reused,
-            state=MessageState.quarantined,
-            kind="quarantined",
-            subject=(parsed.subject if parsed else "")[:998],
-            from_addr=parsed.from_addr if parsed else "",
-            raw=raw,
-            raw_size=len(raw),
-            error=error,
-            source=source.label[:300],
-        )
-        session.add(message)
-        await session.flush()
-        await audit(session, "desk", "message.quarantined", None, message=message.id, error=error[-500:])
-        await advance_cursor(session, source.cursor)
-    log.warning("quarantined %s as message %s: %s", source.label, message.id, error.splitlines()[-1:])
+    if parsed:
+        dedup_key, reused, existing_id = await identify(session, mailbox, parsed)
+    else:  # not even parsed: the same bytes are the same mail
+        dedup_key, reused = f"sha256:{hashlib.sha256(raw).hexdigest()}", False
+        existing_id = await _record_with_key(session, mailbox, dedup_key)
+    if existing_id is not None:  # recorded before: a second ingest changes nothing
+        return IntakeResult(kind="duplicate", message_id=existing_id, duplicate=True)
+    message = Message(
+        mailbox=mailbox,
+        dedup_key=dedup_key,
+        content_hash=parsed.fingerprint if parsed else None,
+        reused_message_id=reused,
+        state=MessageState.quarantined,
+        kind="quarantined",
+        subject=(parsed.subject if parsed else "")[:998],
+        from_addr=parsed.from_addr if parsed else "",
+        raw=raw,
+        raw_size=len(raw),
+        error=error,
+        source=source.label[:300],
+    )
+    session.add(message)
+    await session.flush()
+    await audit(session, "desk", "message.quarantined", None, message=message.id, error=error[-500:])
     return IntakeResult(kind="quarantined", message_id=message.id)
 
 

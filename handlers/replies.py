@@ -17,6 +17,11 @@ from models.partnerships import contact_by_email
 from models.tickets import Message, Ticket
 
 
+def may_thread(mail: ParsedMail) -> bool:
+    """Whether `find_ticket` could find anything: the mail names a Message-ID or a ticket reference."""
+    return bool(mail.in_reply_to or mail.references or refs_in(mail.subject))
+
+
 async def find_ticket(session: AsyncSession, mail: ParsedMail) -> Ticket | None:
     return await _by_message_ids(session, mail) or await _by_subject_ref(session, mail)
 

@@ -67,7 +67,11 @@ async def known_partnership_for(session, address: str) -> str | None:
     contact = await contact_by_email(session, address)
     if contact and contact.partnership_id:
         return (await session.exec(select(Partnership.acronym).where(Partnership.id == contact.partnership_id))).first()
-    domain = address.lower().rpartition("@")[2]
+    return await domain_partnership(session, address.lower().rpartition("@")[2])
+
+
+async def domain_partnership(session, domain: str) -> str | None:
+    """The partnership most contacts of an organisation's mail domain belong to (none for public mail)."""
     if not domain or domain in PUBLIC_MAIL_DOMAINS:
         return None
     row = (
@@ -80,6 +84,24 @@ async def known_partnership_for(session, address: str) -> str | None:
         )
     ).first()
     return row[0] if row else None
+
+
+async def known_partnerships(session, addresses: list[str]) -> dict[str, str | None]:
+    """`known_partnership_for` of many senders (keys in lower case): one query for their contacts, then one
+    per organisation domain of those without a partnership of their own."""
+    wanted = {address.lower() for address in addresses if address}
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Contact.email, Partnership.acronym).join(Partnership, Partnership.id == Contact.partnership_id)
+                              .where(Contact.email.in_(wanted)))
+    known: dict[str, str | None] = dict(rows.all())
+    by_domain: dict[str, str | None] = {}
+    for address in sorted(wanted - known.keys()):
+        domain = address.rpartition("@")[2]
+        if domain not in by_domain:
+            by_domain[domain] = await domain_partnership(session, domain)
+        known[address] = by_domain[domain]
+    return known
 
 
 async def partnership_by_acronym(session, acronym: str | None) -> Partnership | None:
