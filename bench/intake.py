@@ -21,7 +21,6 @@ import json
 import tempfile
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from common import append_all, dovecot_mailbox
 from standins import Standins
