@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,7 +129,6 @@ class Classifier:
 _lock = threading.Lock()
 _instance: Classifier | None = None
 _loaded_from: str = ""
-_startup_seconds: float = 0.0
 
 
 def train_models(examples, config: ModelConfig | None = None) -> dict:
@@ -158,17 +156,15 @@ def _load_or_train() -> tuple[dict, str]:
 
 
 def get_classifier() -> Classifier:
-    global _instance, _loaded_from, _startup_seconds
+    global _instance, _loaded_from
     if _instance is None:
         with _lock:
             if _instance is None:
-                t0 = time.perf_counter()
                 art, src = _load_or_train()
                 inst = Classifier(art)
                 # warm up the lazy parts (language model) so the first mail is not slow
                 detect("warm up the language identifier")
                 _instance, _loaded_from = inst, src
-                _startup_seconds = time.perf_counter() - t0
     return _instance
 
 
@@ -182,10 +178,6 @@ def reload() -> Classifier:
 
 def loaded_from() -> str:
     return _loaded_from
-
-
-def startup_seconds() -> float:
-    return _startup_seconds
 
 
 __all__ = ["Classification", "Classifier", "REVIEW_THRESHOLD", "get_classifier", "reload", "train_models"]
