@@ -6,35 +6,14 @@ import argparse
 import asyncio
 import json
 import logging
-import mailbox
 import sys
 from pathlib import Path
 
+from bot.mail_sources import mail_sources
 from bot.cli_common import fail, in_transaction, print_result, row_id
 from bot.runtime import opened_desk
 from bot.startup import StartupError
 from config.settings import SettingsError, load_settings
-
-
-def _mail_sources(paths: list[str]):
-    """(label, raw bytes) for .eml files, folders of them (recursively) and mbox files."""
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*.eml") if p.is_file()):
-                yield str(child), child.read_bytes()
-        elif path.suffix.lower() in {".mbox", ".mbx"} or _looks_like_mbox(path):
-            for index, msg in enumerate(mailbox.mbox(str(path), create=False)):
-                yield f"{path}#{index}", msg.as_bytes()
-        elif path.is_file():
-            yield str(path), path.read_bytes()
-        else:
-            raise FileNotFoundError(f"no such file or folder: {name}")
-
-
-def _looks_like_mbox(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(5) == b"From "
 
 
 async def cmd_ingest(settings, args) -> int:
@@ -42,7 +21,7 @@ async def cmd_ingest(settings, args) -> int:
 
     counts: dict[str, int] = {}
     async with opened_desk(settings, mail_pool=True) as desk:
-        for label, raw in _mail_sources(args.paths):
+        for label, raw in mail_sources(args.paths):
             result = await ingest(raw, desk.deps, Source(label))
             counts[result.kind] = counts.get(result.kind, 0) + 1
             if args.verbose:
