@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from bot import lists_jobs, lists_web, report_jobs, survey_jobs, survey_web
+from bot import lists_jobs, lists_web, report_jobs, survey_jobs, survey_web, webinar_jobs
 from bot.slack import listeners
 from handlers import (
     complementarities, list_commands, lists, report_commands, survey_commands, ticket_commands, webinar_commands,
@@ -41,7 +41,8 @@ FEATURES: tuple[Feature, ...] = (
             routes=survey_web.add_routes, jobs=survey_jobs.register_jobs),
     Feature("lists and announcements", commands=list_commands.COMMANDS, slack=listeners.register_announcements,
             routes=lists_web.add_routes, jobs=lists_jobs.register_jobs, seed=lists.seed_lists),
-    Feature("webinars", commands=webinar_commands.COMMANDS, slack=listeners.register_webinars),
+    Feature("webinars", commands=webinar_commands.COMMANDS, slack=listeners.register_webinars,
+            jobs=webinar_jobs.register_jobs),
     Feature("reports", commands=report_commands.COMMANDS, jobs=report_jobs.register_jobs),
     Feature("complementarities", commands=complementarities.COMMANDS),
 )

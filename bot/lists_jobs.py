@@ -1,9 +1,10 @@
 """The lists' timetable: one interval job, `lists:due` (every EOCIC_LISTS_DUE_SECONDS), sends what is due.
 
 It writes the outbox rows of approved announcements whose time has come (and finishes any
-whose writing was interrupted by a crash), and the webinar reminders whose offset has been
-reached. A webinar or announcement created from the CLI is therefore picked up without the
-CLI touching the scheduler; the outbox keys make a repeated run harmless.
+whose writing was interrupted by a crash) and reports to Slack when one has gone out. An
+announcement created from the CLI is therefore picked up without the CLI touching the
+scheduler; the outbox keys make a repeated run harmless. Webinar reminders have their own
+job, in bot/webinar_jobs.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from bot.scheduler import current_desk, schedule
-from handlers import announcements, webinars
+from handlers import announcements
 from handlers.mrkdwn import escape
 from handlers.slack_notify import post_text
 from models.base import utcnow
@@ -31,8 +32,8 @@ async def run_due_lists() -> None:
 
 
 async def send_due(db, settings) -> dict:
-    """Queue due announcements and webinar reminders. Returns what was done (for logs and tests)."""
-    done = {"announcements": [], "reminders": 0}
+    """Queue due announcements. Returns what was done (for logs and tests)."""
+    done = {"announcements": []}
     async with db.session() as session:
         due = await announcements.due(session)
     for ident in due:
@@ -46,7 +47,4 @@ async def send_due(db, settings) -> dict:
             figures = await announcements.progress(session, ann)
             if figures.remaining == 0:
                 await post_text(session, settings, f"announce:{ann.id}:report", escape("Finished. " + figures.text()))
-    async with db.transaction() as session:
-        for webinar, minutes in await webinars.due_reminders(session):
-            done["reminders"] += await webinars.send(session, settings, webinar, webinars.reminder_kind(minutes))
     return done

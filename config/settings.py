@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     smtp_connections: int = Field(default=2, ge=1, le=32)
 
-    # --- OAuth2 login for IMAP and SMTP (issue 14, bot/oauth2.py). The users stay EOCIC_IMAP_USER
+    # --- OAuth2 login for IMAP and SMTP (bot/oauth2.py). The users stay EOCIC_IMAP_USER
     # and EOCIC_SMTP_USER; the passwords are not used.
     mail_auth: MailAuth = MailAuth.password
     oauth2_provider: OAuth2Provider = OAuth2Provider.microsoft
@@ -183,7 +183,7 @@ class Settings(BaseSettings):
             if not value:
                 raise SettingsError(f"EOCIC_{name.upper()} is required for this command but is not set")
 
-    # --- Slack (issue 4). Slack's own names are unprefixed: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
+    # --- Slack. Slack's own names are unprefixed: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
     # SLACK_APP_TOKEN. Without a bot token the desk runs without Slack.
     slack_bot_token: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "EOCIC_SLACK_BOT_TOKEN", "slack_bot_token")
@@ -231,7 +231,7 @@ class Settings(BaseSettings):
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token.get_secret_value())
 
-    # ---- progress surveys (issue 5: handlers/surveys.py, bot/survey_jobs.py) ----
+    # ---- progress surveys (handlers/surveys.py, bot/survey_jobs.py) ----
     survey_timezone: str = "Europe/Brussels"  # default zone of a campaign's dates and window
     survey_window: str = "mon-fri 09:00-18:00"  # when reminders may go, or "always"
     survey_sync_seconds: float = Field(default=5.0, gt=0)  # how soon the bot picks up a new campaign
@@ -240,7 +240,7 @@ class Settings(BaseSettings):
     limesurvey_user: str = ""
     limesurvey_password: SecretStr = SecretStr("")
 
-    # --- Distribution lists, webinars, newsletters (issue 6) --------------------------------
+    # --- Distribution lists, webinars, newsletters --------------------------------
     lists_domain: str = Field(default="lists.eocic.example", description="List-Id domain: <escp-4i.lists.eocic…>")
     outbox_rate_per_second: float = Field(default=0.0, ge=0, description="throttle for all outgoing mail; 0 = unlimited")
     outbox_lease_seconds: float = Field(default=120.0, gt=0, description="how long a claimed outbox row is held before retry")
@@ -248,7 +248,7 @@ class Settings(BaseSettings):
     webinar_timezone: str = Field(default="Europe/Brussels", description="time zone of webinar times given without one")
     lists_due_seconds: float = Field(default=30.0, gt=0, description="how often due announcements and reminders are sent")
 
-    # --- Untrusted mail in worker processes (issue 10: bot/mail_pool.py) ---------------------
+    # --- Untrusted mail in worker processes (bot/mail_pool.py) ---------------------
     mail_time_limit_seconds: float = Field(default=10.0, gt=0, description="per mail: parsing and classification")
     mail_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="larger mail is stored raw, quarantined")
     mail_memory_limit_mb: int = Field(default=1024, ge=64, description="address space a worker may grow by")

@@ -224,7 +224,7 @@ async def record(
         left = (deadline - time.monotonic()) if deadline else deps.settings.mail_time_limit_seconds
         verdict = await deps.untrusted(deps.classify, parsed, known_partnership=known, timeout=max(left, 0.1))
     message.classification = verdict.to_dict()
-    list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # lists (issue 6)
+    list_kind = await list_mail.handle(session, parsed, message, verdict, deps.settings)  # subscribe and unsubscribe by mail
     if list_kind:
         return await _finish(session, deps, message, parsed, list_kind)
     if verdict.intent == "bounce":

@@ -286,7 +286,7 @@ async def test_webinar_announcement_update_and_cancellation_carry_the_calendar(d
 
 
 async def test_webinar_reminders_are_due_once_at_their_offsets(desk, smtp_sink):
-    from bot.lists_jobs import send_due
+    from bot.webinar_jobs import send_due_reminders
 
     await subscribe_people(desk, "webinars", ["ana@one.example"])
     async with desk.db.transaction() as session:
@@ -295,8 +295,8 @@ async def test_webinar_reminders_are_due_once_at_their_offsets(desk, smtp_sink):
                                   duration_minutes=60, url="", audience=["webinars"], actor="test", reminders="7d,1d")
         w.created_at = w.created_at - timedelta(days=10)  # announced long ago
         session.add(w)
-    assert (await send_due(desk.db, desk.settings))["reminders"] == 1
-    assert (await send_due(desk.db, desk.settings))["reminders"] == 0  # the same run again: nothing twice
+    assert await send_due_reminders(desk.db, desk.settings) == 1
+    assert await send_due_reminders(desk.db, desk.settings) == 0  # the same run again: nothing twice
     await deliver(desk)
     msg = parsed((await smtp_sink.wait_for(1))[0])
     assert msg["Subject"].startswith("Reminder: Peer review") and "starts tomorrow" in msg.get_body(("plain",)).get_content()
