@@ -144,7 +144,7 @@ from datetime import datetime  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 
-from bot.cli_reports import cmd_import  # noqa: E402
+from bot.cli.surveys import cmd_import  # noqa: E402
 from bot.limesurvey import LimeSurvey, LimeSurveyError  # noqa: E402
 from bot.runtime import open_desk  # noqa: E402
 from config.settings import load_settings  # noqa: E402

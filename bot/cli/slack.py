@@ -8,7 +8,7 @@ re-queues held notices itself when it starts.
 
 from __future__ import annotations
 
-from bot.cli_common import in_transaction, print_result
+from bot.cli.common import in_transaction, print_result
 
 
 def register(sub) -> None:

@@ -7,12 +7,11 @@ the figures; without either a short summary is printed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
 
-from bot.cli_common import fail, in_transaction, print_result
+from bot.cli.common import fail, in_transaction
 
 FORMATS = ("html", "pdf", "csv", "json")  # what --out accepts (handlers.report_files renders them)
 
@@ -30,19 +29,6 @@ def register(sub) -> None:
     g.add_argument("--compare", metavar="CAMPAIGN", help="a second survey to show side by side")
     _outputs(g)
     g.set_defaults(func=cmd_progress)
-
-
-def register_import(ssub) -> None:
-    """`eocic-desk survey import NAME (--csv FILE | --limesurvey-json FILE | --limesurvey)`."""
-    i = ssub.add_parser("import", help="import a campaign's questionnaire answers (once each)")
-    i.add_argument("name", help="the campaign's name (`survey list`)")
-    source = i.add_mutually_exclusive_group(required=True)
-    source.add_argument("--csv", type=Path, metavar="FILE", help="a CSV export headed by question codes")
-    source.add_argument("--limesurvey-json", type=Path, metavar="FILE", help="a LimeSurvey JSON export")
-    source.add_argument("--limesurvey", action="store_true",
-                        help="read them from LimeSurvey (export_responses; EOCIC_LIMESURVEY_* and the campaign's --limesurvey-id)")
-    i.add_argument("--json", action="store_true", help="print JSON instead of text")
-    i.set_defaults(func=cmd_import)
 
 
 def _outputs(parser) -> None:
@@ -121,45 +107,3 @@ async def cmd_progress(settings, args) -> int:
     if args.out is not None and args.out.suffix.lower() == ".csv":
         return fail("the progress report is written as .html, .pdf or .json")
     return await write_report(report, args.out, args.json, progress_file, "\n".join(lines))
-
-
-async def cmd_import(settings, args) -> int:
-    from bot.limesurvey import LimeSurvey, LimeSurveyError
-    from handlers.progress_report import read_csv, read_json
-    from handlers.survey_answers import import_answers, resolver, survey_of
-    from handlers.surveys import get_campaign
-
-    async def work(session, desk):
-        campaign = await get_campaign(session, args.name)
-        survey, resolve = await survey_of(session, campaign), await resolver(session)
-        if args.csv:
-            imported, source = read_csv(survey, args.csv.read_text(encoding="utf-8-sig"), resolve), f"csv:{args.csv.name}"
-        elif args.limesurvey_json:
-            try:
-                document = json.loads(args.limesurvey_json.read_text(encoding="utf-8-sig"))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{args.limesurvey_json.name} is not JSON: {exc}") from None
-            imported, source = read_json(survey, document, resolve), f"json:{args.limesurvey_json.name}"
-        else:
-            if not campaign.limesurvey_id:
-                raise ValueError(f"campaign {campaign.name!r} has no LimeSurvey survey id (create it with --limesurvey-id)")
-            settings.require("limesurvey_url", "limesurvey_user", "limesurvey_password")
-            try:
-                async with LimeSurvey(settings.limesurvey_url, settings.limesurvey_user,
-                                      settings.limesurvey_password.get_secret_value()) as ls:
-                    text = await ls.export_responses(campaign.limesurvey_id, "csv")
-            except LimeSurveyError as exc:
-                raise ValueError(f"LimeSurvey: {exc}") from None
-            imported, source = read_csv(survey, text, resolve), f"limesurvey:{campaign.limesurvey_id}"
-        return await import_answers(session, campaign, imported, source, "cli")
-
-    code, result = await in_transaction(settings, work)
-    if code:
-        return code
-    text = [f"{result['imported']} answer(s) imported into {result['campaign']}"
-            + (f"; {len(result['already_imported'])} already there" if result["already_imported"] else "")]
-    text += [f"unmapped column: {c}" for c in result["unmapped_columns"]]
-    text += [f"skipped {p}" for p in result["problems"]]
-    text += [f"not invited to the campaign: {a}" for a in result["not_invited"]]
-    print_result(result, args.json, "\n".join(text))
-    return 0

@@ -1,0 +1,55 @@
+"""`eocic-desk`: the command line. Each command is a thin wrapper around handlers.
+
+The parser is built from `FEATURES`, the feature modules in the order their commands are listed;
+each has a `register(subparsers)` that adds its commands. A command imports what it needs when it
+runs, so that `eocic-desk --help` and the read-only commands start without loading the whole desk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.cli import classifier, desk, lists, reports, slack, surveys, tickets, webinars
+from bot.startup import StartupError
+from config.settings import SettingsError, load_settings
+
+FEATURES = (desk, tickets, surveys, lists, webinars, slack, reports, classifier)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eocic-desk", description="EOCIC Service Desk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for feature in FEATURES:
+        feature.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic", "mail.log", "apscheduler"):  # library chatter, not the desk's own log
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        result = args.func(settings, args)
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+    except SettingsError as exc:
+        print(f"eocic-desk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StartupError as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"eocic-desk: {exc}", file=sys.stderr)
+        return 1

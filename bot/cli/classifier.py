@@ -1,0 +1,47 @@
+"""`eocic-desk classify`: classify .eml files, evaluate on a labelled folder, or retrain with staff corrections.
+
+The work is done in handlers/classify (commands.py, training.py); this module only wires it to the shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bot.cli.common import in_transaction
+
+
+def register(sub) -> None:
+    p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
+    p.add_argument("files", nargs="*", help=".eml files to classify")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
+    p.add_argument("--retrain", action="store_true",
+                   help="rebuild the model from the corpus and the staff corrections in the database")
+    p.set_defaults(func=cmd_classify)
+
+
+def cmd_classify(settings, args) -> int:
+    from handlers.classify import commands
+
+    if args.retrain:
+        return asyncio.run(cmd_retrain(settings, args))
+    if args.evaluate:
+        return commands.evaluate_dir(args.evaluate, sys.stdout)
+    if not args.files:
+        raise SystemExit("eocic-desk classify: give .eml files, --evaluate DIR, or --retrain")
+    return commands.classify_files(args.files, args.json, sys.stdout)
+
+
+async def cmd_retrain(settings, args) -> int:
+    from handlers.classify.training import retrain
+    from handlers.parsing import parse_mail
+    from models.corrections import corrected_examples
+
+    code, corrected = await in_transaction(settings, lambda session, desk: corrected_examples(session))
+    if code:
+        return code
+    examples = [(parse_mail(raw), labels) for raw, labels in corrected]
+    path = await asyncio.to_thread(retrain, examples)
+    print(f"retrained with {len(examples)} staff correction(s) on top of the corpus: {path}")
+    return 0
