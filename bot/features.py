@@ -7,9 +7,10 @@ settings)`). The runtime (bot/runtime.py), the HTTP server (bot/web.py) and the 
 (bot/slack/app.py) take their parts from `FEATURES` and from nowhere else: to add a feature,
 write its modules and add one entry here.
 
-The command line is the one edge that does not read this list: `bot/cli/` has one module per
-feature and imports a command's code only when that command runs, so that `eocic-desk --help`
-starts without loading the whole desk.
+The command line is the one edge that does not read this list, because importing it loads the
+whole desk (Bolt, the web server, every handler): `bot/cli/` keeps its own `FEATURES`, one module
+per feature with a `register(subparsers)`, and a command imports its code only when it runs, so
+that `eocic-desk --help` starts without loading the whole desk.
 """
 
 from __future__ import annotations
