@@ -6,7 +6,6 @@ import json
 import sys
 from typing import Any, Awaitable, Callable
 
-from bot.runtime import opened_desk
 from config.settings import SettingsError
 
 Work = Callable[[Any, Any], Awaitable[Any]]  # (session, desk) -> result
@@ -24,6 +23,8 @@ async def in_transaction(settings, work: Work) -> tuple[int, Any]:
     An unknown ticket, campaign, list or person (LookupError) and a wrong value (ValueError) are the
     user's mistakes: they become one line on stderr, not a traceback.
     """
+    from bot.runtime import opened_desk  # the whole desk: loaded by the commands that open it, not by --help
+
     async with opened_desk(settings) as desk:
         try:
             async with desk.db.transaction() as session:
