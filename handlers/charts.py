@@ -3,7 +3,8 @@
 Figures are built with the object API (`Figure` + Agg canvas), never pyplot, so nothing touches a
 window system or pyplot's global figure list. matplotlib's rcParams and font cache are still
 process-wide, so one lock serialises drawing; callers on the event loop use `render()`, which draws
-in a worker thread. Labels are the catalogue's and registry's own names (mixed case, accents,
+in a worker thread. matplotlib is loaded by the first chart, not on import: a command that draws
+nothing (`eocic-desk tickets`, the desk's start-up) does not wait for it. Labels are the catalogue's and registry's own names (mixed case, accents,
 "ADPACK²"): DejaVu Sans, which matplotlib ships, has those glyphs.
 """
 
@@ -12,15 +13,11 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from typing import Callable, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything imports pyplot: never a display
-
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # EOCIC colours: the EU blue first, then colours that stay apart for colour-blind readers.
 BLUE, YELLOW, GREEN, GREY, INK = "#003399", "#FFCC00", "#2E8B57", "#C8C8C8", "#282828"
@@ -50,6 +47,22 @@ STYLE = {
 _lock = threading.Lock()
 
 
+@contextmanager
+def _figure(style: dict, **figure_options) -> Iterator[Figure]:
+    """A Figure on an Agg canvas, drawn under the lock with `style` as rcParams."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a display
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with _lock, rc_context(style):
+        fig = Figure(**figure_options)
+        FigureCanvasAgg(fig)
+        yield fig
+
+
 async def render(draw: Callable[..., bytes], *args, **kwargs) -> bytes:
     """Draw a chart in a worker thread, off the event loop."""
     return await asyncio.to_thread(draw, *args, **kwargs)
@@ -73,11 +86,8 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
     names = list(series)
     colours = list(colours or SERIES)
     rows = len(labels)
-    with _lock, rc_context(STYLE):
-        per_row = 0.32 if stacked or len(names) == 1 else 0.16 + 0.11 * len(names)
-        fig = Figure(figsize=(8, max(1.8, 1.1 + rows * per_row)),
-                     layout="constrained")
-        FigureCanvasAgg(fig)
+    per_row = 0.32 if stacked or len(names) == 1 else 0.16 + 0.11 * len(names)
+    with _figure(STYLE, figsize=(8, max(1.8, 1.1 + rows * per_row)), layout="constrained") as fig:
         ax = fig.add_subplot()
         positions = list(range(rows))[::-1]
         height = 0.7 if stacked or len(names) == 1 else 0.8 / len(names)
@@ -115,9 +125,7 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
 
 def vbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str = "") -> bytes:
     """Vertical stacked bars, one column per label (months, say), one colour per series."""
-    with _lock, rc_context(STYLE | {"axes.grid.axis": "y"}):
-        fig = Figure(figsize=(8, 3.6 + 0.2 * len(series)), layout="constrained")
-        FigureCanvasAgg(fig)
+    with _figure(STYLE | {"axes.grid.axis": "y"}, figsize=(8, 3.6 + 0.2 * len(series)), layout="constrained") as fig:
         ax = fig.add_subplot()
         bottom = [0.0] * len(labels)
         for i, (name, values) in enumerate(series.items()):
