@@ -75,6 +75,48 @@ def register_import(ssub) -> None:
     i.set_defaults(func=cmd_import)
 
 
+async def cmd_import(settings, args) -> int:
+    from bot.limesurvey import LimeSurvey, LimeSurveyError
+    from handlers.progress_report import read_csv, read_json
+    from handlers.survey_answers import import_answers, resolver, survey_of
+    from handlers.surveys import get_campaign
+
+    async def work(session, desk):
+        campaign = await get_campaign(session, args.name)
+        survey, resolve = await survey_of(session, campaign), await resolver(session)
+        if args.csv:
+            imported, source = read_csv(survey, args.csv.read_text(encoding="utf-8-sig"), resolve), f"csv:{args.csv.name}"
+        elif args.limesurvey_json:
+            try:
+                document = json.loads(args.limesurvey_json.read_text(encoding="utf-8-sig"))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{args.limesurvey_json.name} is not JSON: {exc}") from None
+            imported, source = read_json(survey, document, resolve), f"json:{args.limesurvey_json.name}"
+        else:
+            if not campaign.limesurvey_id:
+                raise ValueError(f"campaign {campaign.name!r} has no LimeSurvey survey id (create it with --limesurvey-id)")
+            settings.require("limesurvey_url", "limesurvey_user", "limesurvey_password")
+            try:
+                async with LimeSurvey(settings.limesurvey_url, settings.limesurvey_user,
+                                      settings.limesurvey_password.get_secret_value()) as ls:
+                    text = await ls.export_responses(campaign.limesurvey_id, "csv")
+            except LimeSurveyError as exc:
+                raise ValueError(f"LimeSurvey: {exc}") from None
+            imported, source = read_csv(survey, text, resolve), f"limesurvey:{campaign.limesurvey_id}"
+        return await import_answers(session, campaign, imported, source, "cli")
+
+    code, result = await in_transaction(settings, work)
+    if code:
+        return code
+    text = [f"{result['imported']} answer(s) imported into {result['campaign']}"
+            + (f"; {len(result['already_imported'])} already there" if result["already_imported"] else "")]
+    text += [f"unmapped column: {c}" for c in result["unmapped_columns"]]
+    text += [f"skipped {p}" for p in result["problems"]]
+    text += [f"not invited to the campaign: {a}" for a in result["not_invited"]]
+    print_result(result, args.json, "\n".join(text))
+    return 0
+
+
 async def cmd_create(settings, args) -> int:
     from handlers.survey_report import campaign_status
     from handlers.timeparse import parse_datetime
@@ -116,13 +158,11 @@ async def cmd_status(settings, args) -> int:
     code, status = await in_transaction(settings, work)
     if code:
         return code
-    if args.json:
-        print_result(status, True, "")
-        return 0
-    print(status_line(status))
-    for p in status["participants"]:
-        print(f"  {p['partnership']:<20} {p['strand']:<18} {p['email'] or '-':<40} invited {(p['invited_at'] or '-')[:16]:<16} "
-              f"reminders {p['reminders_sent']}  {'answered ' + p['completed_at'][:16] if p['completed_at'] else 'pending'}")
+    lines = [status_line(status)] + [
+        f"  {p['partnership']:<20} {p['strand']:<18} {p['email'] or '-':<40} invited {(p['invited_at'] or '-')[:16]:<16} "
+        f"reminders {p['reminders_sent']}  {'answered ' + p['completed_at'][:16] if p['completed_at'] else 'pending'}"
+        for p in status["participants"]]
+    print_result(status, args.json, "\n".join(lines))
     return 0
 
 
@@ -139,13 +179,9 @@ async def cmd_list(settings, args) -> int:
     code, items = await in_transaction(settings, work)
     if code:
         return code
-    if args.json:
-        print_result(items, True, "")
-        return 0
-    for c in items:
-        print(f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
-              f"{c['answered']}/{c['total']} answered ({c['response_rate']}%)")
-    print(f"{len(items)} campaign(s)")
+    lines = [f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
+             f"{c['answered']}/{c['total']} answered ({c['response_rate']}%)" for c in items]
+    print_result(items, args.json, "\n".join([*lines, f"{len(items)} campaign(s)"]))
     return 0
 
 
@@ -188,46 +224,4 @@ async def cmd_close(settings, args) -> int:
     if code:
         return code
     print(f"{args.name}: closed" if closed else f"{args.name}: was closed already")
-    return 0
-
-
-async def cmd_import(settings, args) -> int:
-    from bot.limesurvey import LimeSurvey, LimeSurveyError
-    from handlers.progress_report import read_csv, read_json
-    from handlers.survey_answers import import_answers, resolver, survey_of
-    from handlers.surveys import get_campaign
-
-    async def work(session, desk):
-        campaign = await get_campaign(session, args.name)
-        survey, resolve = await survey_of(session, campaign), await resolver(session)
-        if args.csv:
-            imported, source = read_csv(survey, args.csv.read_text(encoding="utf-8-sig"), resolve), f"csv:{args.csv.name}"
-        elif args.limesurvey_json:
-            try:
-                document = json.loads(args.limesurvey_json.read_text(encoding="utf-8-sig"))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{args.limesurvey_json.name} is not JSON: {exc}") from None
-            imported, source = read_json(survey, document, resolve), f"json:{args.limesurvey_json.name}"
-        else:
-            if not campaign.limesurvey_id:
-                raise ValueError(f"campaign {campaign.name!r} has no LimeSurvey survey id (create it with --limesurvey-id)")
-            settings.require("limesurvey_url", "limesurvey_user", "limesurvey_password")
-            try:
-                async with LimeSurvey(settings.limesurvey_url, settings.limesurvey_user,
-                                      settings.limesurvey_password.get_secret_value()) as ls:
-                    text = await ls.export_responses(campaign.limesurvey_id, "csv")
-            except LimeSurveyError as exc:
-                raise ValueError(f"LimeSurvey: {exc}") from None
-            imported, source = read_csv(survey, text, resolve), f"limesurvey:{campaign.limesurvey_id}"
-        return await import_answers(session, campaign, imported, source, "cli")
-
-    code, result = await in_transaction(settings, work)
-    if code:
-        return code
-    text = [f"{result['imported']} answer(s) imported into {result['campaign']}"
-            + (f"; {len(result['already_imported'])} already there" if result["already_imported"] else "")]
-    text += [f"unmapped column: {c}" for c in result["unmapped_columns"]]
-    text += [f"skipped {p}" for p in result["problems"]]
-    text += [f"not invited to the campaign: {a}" for a in result["not_invited"]]
-    print_result(result, args.json, "\n".join(text))
     return 0
