@@ -26,7 +26,7 @@ import aiosmtplib  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bot.outbox import OutboxSender  # noqa: E402
-from bot.runtime import open_desk  # noqa: E402
+from bot.desk import open_desk  # noqa: E402
 from bot.standins import start_smtp_catcher  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from handlers import announcements, lists  # noqa: E402

@@ -21,7 +21,7 @@ from common import dovecot_mailbox, median, percentile
 
 from bench.mailgen import make_request
 from bot.mailbox import MailboxWatcher
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.classify import classify
 from handlers.parsing import parse_mail

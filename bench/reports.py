@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 async def run(n: int, rounds: int) -> dict:
     from sqlmodel import select
 
-    from bot.runtime import open_desk
+    from bot.desk import open_desk
     from config.settings import load_settings
     from handlers.report_files import service_file
     from handlers.service_report import COLUMNS, service_report

@@ -27,7 +27,7 @@ from aiohttp import web
 from common import median, percentile
 from sqlalchemy import insert
 
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from bot.slack.app import SlackEdge, web_client
 from bot.web import build_app
 from config.settings import load_settings

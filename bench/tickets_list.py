@@ -22,7 +22,7 @@ from pathlib import Path
 from common import ROOT
 from sqlalchemy import insert
 
-from bot.runtime import opened_desk
+from bot.desk import opened_desk
 from config.settings import load_settings
 from handlers.tickets import ref_for
 from models.base import utcnow

@@ -1,7 +1,7 @@
 """The whole desk in one asyncio process: mailbox watcher, outbox sender, HTTP server, Slack, the timetable.
 
-`Desk` owns the shared pieces; `run_desk()` starts every component as a task and stops them
-all cleanly when `stop` is set (SIGTERM/SIGINT in `eocic-desk run`). What each feature adds
+`run_desk()` opens the desk (bot/desk.py), starts every component as a task and stops them all
+cleanly when `stop` is set (SIGTERM/SIGINT in `eocic-desk run`). What each feature adds
 (subcommands, listeners, routes, jobs, seed rows) comes from bot/features.py.
 """
 
@@ -10,74 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
 from urllib.parse import urlsplit
 
-from bot.features import FEATURES, subcommands
+from bot.desk import Desk, open_desk
+from bot.features import FEATURES
 from bot.mail_pool import MailPool
 from bot.mailbox import MailboxWatcher
 from bot.outbox import OutboxSender
-from bot.scheduler import DeskScheduler, create_scheduler
-from bot.slack.app import SlackEdge, start_slack
-from bot.slack_delivery import SlackDelivery
+from bot.scheduler import create_scheduler
+from bot.slack.app import start_slack
 from bot.standins import start_imap_standin, start_smtp_catcher
-from bot.startup import wait_for_database
 from bot.web import start_http
-from config.registry import load_registry
 from config.settings import Settings
-from handlers import slack_notify
-from handlers.context import Deps
-from models import migrate
-from models.db import Database
-from models.partnerships import seed_registry
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Desk:
-    """The shared parts of a running desk."""
-
-    settings: Settings
-    db: Database
-    deps: Deps
-    outbox: OutboxSender | None = None
-    watcher: MailboxWatcher | None = None
-    scheduler: DeskScheduler | None = None
-    slack: SlackEdge | None = None  # None: Slack is not configured
-    slack_delivery: SlackDelivery | None = None
-
-
-async def open_desk(settings: Settings) -> Desk:
-    """Migrate the database to the newest schema, add missing registry entries, build the handler deps."""
-    db = Database(settings.db_url)  # creates the SQLite file's folder
-    await wait_for_database(db, settings.db_url, settings.database_wait_seconds)
-    await asyncio.to_thread(migrate.upgrade, settings.db_url)
-    async with db.transaction() as session:
-        await seed_registry(session, load_registry())
-        for feature in FEATURES:
-            if feature.seed is not None:
-                await feature.seed(session, settings)
-    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings, subcommands=subcommands()))
-    slack_notify.install(desk.deps)  # ticket events write Slack card and thread notices
-    return desk
-
-
-@asynccontextmanager
-async def opened_desk(settings: Settings, *, mail_pool: bool = False):
-    """`open_desk` for a command that works and exits: the database is closed afterwards.
-    With `mail_pool`, untrusted mail is read in worker processes (`ingest`, `replay`)."""
-    desk = await open_desk(settings)
-    try:
-        if mail_pool:
-            desk.deps.pool = MailPool(settings)
-            await desk.deps.pool.start()
-        yield desk
-    finally:
-        if desk.deps.pool is not None:
-            await asyncio.to_thread(desk.deps.pool.close)
-        await desk.db.dispose()
 
 
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel, select
 
 import models  # noqa: F401  (every table)
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.intake import Source, ingest
 from models import migrate

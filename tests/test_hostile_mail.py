@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import select
 
 from bot.mail_pool import MailPool
-from bot.runtime import opened_desk
+from bot.desk import opened_desk
 from handlers.context import Isolated
 from handlers.intake import Source, ingest
 from models.tickets import Message, MessageState

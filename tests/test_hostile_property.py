@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlmodel import func, select
 
-from bot.runtime import opened_desk
+from bot.desk import opened_desk
 from handlers.intake import Source, ingest
 from models.tickets import Message
 from tests.desk import settings_from_env

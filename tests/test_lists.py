@@ -21,7 +21,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.outbox import OutboxSender
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from bot.web import start_http
 from config.settings import load_settings
 from handlers import announcements, lists, persons, webinars

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 
 from bench.bulk_send import add_readers
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from bot.standins import CatcherHandler, SmtpCatcher
 from config.settings import load_settings
 from tests.desk import run_cli, start_desk_process

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.commands import Caller, dispatch
 from handlers.complementarities import matches

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.outbox import OutboxSender
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.intake import Source, ingest
 from models.audit import AuditEntry

@@ -146,7 +146,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 from bot.cli.surveys import cmd_import  # noqa: E402
 from bot.limesurvey import LimeSurvey, LimeSurveyError  # noqa: E402
-from bot.runtime import open_desk  # noqa: E402
+from bot.desk import open_desk  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from handlers.report_files import progress_file  # noqa: E402
 from handlers.survey_answers import import_answers, progress_report, resolver  # noqa: E402

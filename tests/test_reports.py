@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.report_files import service_file
 from handlers.service_report import parse_report_period, service_report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from handlers import staff_actions
 from handlers.intake import Source, ingest
 from models.corrections import corrected_examples

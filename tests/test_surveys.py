@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from bot.limesurvey import LimeSurvey, LimeSurveyError
 from bot.outbox import OutboxSender
-from bot.runtime import open_desk
+from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.commands import Caller, dispatch
 from handlers.survey_report import campaign_status

@@ -23,7 +23,7 @@ async def in_transaction(settings, work: Work) -> tuple[int, Any]:
     An unknown ticket, campaign, list or person (LookupError) and a wrong value (ValueError) are the
     user's mistakes: they become one line on stderr, not a traceback.
     """
-    from bot.runtime import opened_desk  # the whole desk: loaded by the commands that open it, not by --help
+    from bot.desk import opened_desk  # every feature and the database: loaded by the commands that open them, not by --help
 
     async with opened_desk(settings) as desk:
         try:

@@ -43,7 +43,7 @@ async def cmd_check(settings, args) -> int:
 
 
 async def cmd_db(settings, args) -> int:
-    from bot.runtime import opened_desk
+    from bot.desk import opened_desk
 
     async with opened_desk(settings):
         pass

@@ -185,7 +185,7 @@ async def _deliver(settings, ident: int, args) -> int:
     """Write the due rows (if approved and due) and send them from this process, printing progress."""
     from bot.lists_jobs import send_due
     from bot.outbox import OutboxSender
-    from bot.runtime import opened_desk
+    from bot.desk import opened_desk
     from handlers import announcements
 
     settings.require("smtp_host")
@@ -223,7 +223,7 @@ async def cmd_person_export(settings, args) -> int:
 
 
 async def cmd_person_erase(settings, args) -> int:
-    from bot.runtime import opened_desk
+    from bot.desk import opened_desk
     from handlers import persons
 
     if not args.yes:

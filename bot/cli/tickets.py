@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 async def cmd_ingest(settings, args) -> int:
     from bot.mail_sources import mail_sources
-    from bot.runtime import opened_desk
+    from bot.desk import opened_desk
     from handlers.intake import Source, ingest
 
     counts: dict[str, int] = {}
@@ -107,7 +107,7 @@ async def cmd_quarantine(settings, args) -> int:
 
 async def cmd_replay(settings, args) -> int:
     from handlers.context import Isolated
-    from bot.runtime import opened_desk
+    from bot.desk import opened_desk
     from handlers.intake import replay
 
     async with opened_desk(settings, mail_pool=True) as desk:
