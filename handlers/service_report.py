@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.service_levels import BRUSSELS, response_due, working_days_between
+from config import catalogue
 from handlers.staff_actions import CATEGORIES
 from models.base import utcnow
 from models.partnerships import Partnership
@@ -32,11 +33,7 @@ GROUPS = {  # the catalogue's three groups of services (seed 000)
     "B": "Networking and inter-partnership collaboration",
     "C": "Complementary funding sources and EU initiatives",
 }
-SERVICE_GROUP = {
-    "partnership-building": "A", "sme-engagement": "A", "internationalisation-info": "A", "missions-events": "A",
-    "peer-review": "A", "eccp-forum": "B", "webinars": "B", "complementarities": "B", "eu-funding": "C",
-    "eu-initiatives": "C",
-}
+SERVICE_GROUP = catalogue.groups()
 UNCATEGORISED = "uncategorised"
 NO_PARTNERSHIP = "(no partnership)"
 OLDEST_OPEN = 10

@@ -24,19 +24,9 @@ from models.base import utcnow
 from models.corrections import Correction
 from models.tickets import Message, Ticket, TicketStatus
 from templates import render_mail
+from config import catalogue
 
-CATEGORIES = {
-    "partnership-building": "Partnership building, communication, evaluation",
-    "sme-engagement": "SME engagement strategy",
-    "internationalisation-info": "Internationalisation information",
-    "missions-events": "International missions and events",
-    "peer-review": "Peer review of strategy or action plan",
-    "eccp-forum": "ECCP networking forum",
-    "webinars": "Learning webinars",
-    "complementarities": "Complementarities between ESCPs",
-    "eu-funding": "EU funding opportunities",
-    "eu-initiatives": "EU initiatives (S3 platforms, skills, …)",
-}
+CATEGORIES = catalogue.labels()
 QUOTED_LINES = 40
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from config import catalogue
+
 # ---------------------------------------------------------------------------------- intents
 INTENT_CUES: dict[str, list[str]] = {
     "auto-reply": [
@@ -411,8 +413,7 @@ CATEGORY_CUES: dict[str, list[str]] = {
 }
 
 INTENTS = ["service-request", "survey", "subscribe", "unsubscribe", "auto-reply", "bounce", "spam", "other"]
-CATEGORIES = ["partnership-building", "sme-engagement", "internationalisation-info", "missions-events", "peer-review",
-              "eccp-forum", "webinars", "complementarities", "eu-funding", "eu-initiatives"]
+CATEGORIES = catalogue.ids()
 
 
 _META = set("\\.^$*+?{}[]|()")
