@@ -20,9 +20,9 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config import catalogue
 from config.settings import Settings
 from handlers.service_levels import BRUSSELS, response_due, working_days_between
-from config import catalogue
 from handlers.staff_actions import CATEGORIES
 from models.base import utcnow
 from models.partnerships import Partnership

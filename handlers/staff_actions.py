@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config import catalogue
 from handlers.context import Deps
 from handlers.outgoing import compose, queue_mail
 from handlers.slack_notify import StaffAction
@@ -24,7 +25,6 @@ from models.base import utcnow
 from models.corrections import Correction
 from models.tickets import Message, Ticket, TicketStatus
 from templates import render_mail
-from config import catalogue
 
 CATEGORIES = catalogue.labels()
 QUOTED_LINES = 40
