@@ -1,7 +1,13 @@
-"""The service catalogue (config/catalogue.yaml), read once: the category ids, their labels and groups."""
+"""The service catalogue (config/catalogue.yaml), read once at import: category ids, labels, groups.
+
+    CATEGORIES["peer-review"]     # 'Peer review of strategy or action plan' (ids in catalogue order)
+    SERVICE_GROUP["peer-review"]  # 'A'
+    GROUPS["A"]                   # 'Direct support in the definition and implementation of joint activities'
+
+A malformed file stops the import with the file and the entry named.
+"""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -9,29 +15,31 @@ import yaml
 PATH = Path(__file__).with_name("catalogue.yaml")
 
 
-@lru_cache(maxsize=1)
-def _entries() -> tuple[tuple[str, str, str], ...]:
-    with PATH.open(encoding="utf-8") as fh:
+class BadCatalogue(ValueError):
+    """config/catalogue.yaml is malformed."""
+
+
+def _load(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    entries = []
-    for i, entry in enumerate(data or []):
+    try:
+        groups = {str(g): str(name) for g, name in data["groups"].items()}
+        services = list(data["services"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadCatalogue(f"{path}: needs a 'groups' mapping and a 'services' list ({exc!r})") from None
+    labels: dict[str, str] = {}
+    group_of: dict[str, str] = {}
+    for i, entry in enumerate(services):
         try:
-            entries.append((str(entry["id"]), str(entry["label"]), str(entry["group"])))
+            cid, label, group = str(entry["id"]), str(entry["label"]), str(entry["group"])
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"{PATH}: entry {i} needs id, label and group ({exc})") from None
-    return tuple(entries)
+            raise BadCatalogue(f"{path}: services[{i}] needs id, label and group ({exc!r})") from None
+        if cid in labels:
+            raise BadCatalogue(f"{path}: services[{i}]: id {cid!r} appears twice")
+        if group not in groups:
+            raise BadCatalogue(f"{path}: services[{i}] ({cid}): group {group!r} is not one of {sorted(groups)}")
+        labels[cid], group_of[cid] = label, group
+    return labels, group_of, groups
 
 
-def labels() -> dict[str, str]:
-    """Category id -> label, in catalogue order."""
-    return {cid: label for cid, label, _ in _entries()}
-
-
-def groups() -> dict[str, str]:
-    """Category id -> service group (A, B, C)."""
-    return {cid: group for cid, _, group in _entries()}
-
-
-def ids() -> list[str]:
-    """The category ids, in catalogue order."""
-    return [cid for cid, _, _ in _entries()]
+CATEGORIES, SERVICE_GROUP, GROUPS = _load(PATH)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from config import catalogue
+from config.catalogue import CATEGORIES
 from handlers.context import Deps
 from handlers.outgoing import compose, queue_mail
 from handlers.slack_notify import StaffAction
@@ -26,7 +26,6 @@ from models.corrections import Correction
 from models.tickets import Message, Ticket, TicketStatus
 from templates import render_mail
 
-CATEGORIES = catalogue.labels()
 QUOTED_LINES = 40
 
 

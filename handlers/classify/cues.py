@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 
-from config import catalogue
-
 from . import lexicon
 
 INTENT_CUES = lexicon.load("intent_cues")
@@ -24,7 +22,6 @@ CATEGORY_CUES = lexicon.load("category_cues")
 ASIDE = lexicon.load("aside")["aside"]
 
 INTENTS = ["service-request", "survey", "subscribe", "unsubscribe", "auto-reply", "bounce", "spam", "other"]
-CATEGORIES = catalogue.ids()
 
 
 _META = set("\\.^$*+?{}[]|()")
