@@ -34,7 +34,7 @@ async def run(n: int, rounds: int) -> dict:
     from config.settings import load_settings
     from handlers.report_files import service_file
     from handlers.service_report import COLUMNS, service_report
-    from handlers.staff_actions import CATEGORIES
+    from config.catalogue import CATEGORIES
     from models.partnerships import Partnership
     from models.tickets import Ticket
 

@@ -12,8 +12,9 @@ import io
 import json
 from typing import Awaitable, Callable
 
+from config.catalogue import GROUPS
 from handlers import charts
-from handlers.service_report import GROUPS, UNCATEGORISED, csv_rows
+from handlers.service_report import UNCATEGORISED, csv_rows
 from templates import environment
 
 PdfPrinter = Callable[[str], Awaitable[bytes]]

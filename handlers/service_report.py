@@ -20,23 +20,13 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.catalogue import CATEGORIES, GROUPS, SERVICE_GROUP
 from config.settings import Settings
 from handlers.service_levels import BRUSSELS, response_due, working_days_between
-from handlers.staff_actions import CATEGORIES
 from models.base import utcnow
 from models.partnerships import Partnership
 from models.tickets import Ticket
 
-GROUPS = {  # the catalogue's three groups of services (seed 000)
-    "A": "Direct support in the definition and implementation of joint activities",
-    "B": "Networking and inter-partnership collaboration",
-    "C": "Complementary funding sources and EU initiatives",
-}
-SERVICE_GROUP = {
-    "partnership-building": "A", "sme-engagement": "A", "internationalisation-info": "A", "missions-events": "A",
-    "peer-review": "A", "eccp-forum": "B", "webinars": "B", "complementarities": "B", "eu-funding": "C",
-    "eu-initiatives": "C",
-}
 UNCATEGORISED = "uncategorised"
 NO_PARTNERSHIP = "(no partnership)"
 OLDEST_OPEN = 10

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.catalogue import CATEGORIES
 from handlers.context import Deps
 from handlers.outgoing import compose, queue_mail
 from handlers.slack_notify import StaffAction
@@ -25,18 +26,6 @@ from models.corrections import Correction
 from models.tickets import Message, Ticket, TicketStatus
 from templates import render_mail
 
-CATEGORIES = {
-    "partnership-building": "Partnership building, communication, evaluation",
-    "sme-engagement": "SME engagement strategy",
-    "internationalisation-info": "Internationalisation information",
-    "missions-events": "International missions and events",
-    "peer-review": "Peer review of strategy or action plan",
-    "eccp-forum": "ECCP networking forum",
-    "webinars": "Learning webinars",
-    "complementarities": "Complementarities between ESCPs",
-    "eu-funding": "EU funding opportunities",
-    "eu-initiatives": "EU initiatives (S3 platforms, skills, …)",
-}
 QUOTED_LINES = 40
 
 

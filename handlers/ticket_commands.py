@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
+from config.catalogue import CATEGORIES
 from handlers import staff_actions, ticket_queries
 from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import inert, mention
-from handlers.staff_actions import CATEGORIES, ActionRefused
+from handlers.staff_actions import ActionRefused
 from handlers.tickets import get_ticket
 
 COMMANDS = CommandSet()

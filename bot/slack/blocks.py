@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.catalogue import CATEGORIES
 from handlers import survey_commands, webinar_commands
 from handlers.mrkdwn import cut, escape, inert, mention, quote
-from handlers.staff_actions import CATEGORIES
 from models.base import utcnow
 
 SECTION_CHARS = 3000

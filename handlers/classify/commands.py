@@ -13,12 +13,13 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
+from config.catalogue import CATEGORIES
 from config.registry import normalise_acronym
 from handlers.parsing import UnparseableMail, parse_mail
 
 from . import classify
 from .corpus import read_labels
-from .cues import CATEGORIES, INTENTS
+from .cues import INTENTS
 
 
 def _read(path: str):

@@ -1,7 +1,7 @@
 """The two linear models (intent; category of service requests): training (scikit-learn) and the
 numpy-only scorer that classify() runs.
 
-Features (chosen by measurement: dev split + leave-one-writer-out, see the closing note of issue 3):
+Features (chosen by measurement on the dev split and leave-one-writer-out evaluation):
   * character 3-4-grams inside word boundaries (TF-IDF, sublinear tf) of subject + what the sender
     wrote now - robust to inflection, typos and the many languages,
   * the multilingual cue lexicons of `cues.py` as dense features (scaled by `cue_weight`) - they

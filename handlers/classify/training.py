@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from config.catalogue import CATEGORIES
 from handlers.parsing import ParsedMail
 
 from . import cues
@@ -26,7 +27,7 @@ from .corpus import load_corpus
 from .model import ModelConfig, save_artifact
 
 _VALID_INTENTS = set(cues.INTENTS)
-_VALID_CATEGORIES = set(cues.CATEGORIES)
+_VALID_CATEGORIES = set(CATEGORIES)
 
 
 class BadLabels(ValueError):
