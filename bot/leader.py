@@ -31,6 +31,7 @@ from bot.startup import StartupError
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x45_4F_43_49_43  # "EOCIC": the one advisory lock the desks contend for
+SEED_LOCK_KEY = LOCK_KEY + 1
 KEEPALIVES = ("SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2", "SET tcp_keepalives_count = 2")
 
 Lead = Callable[[asyncio.Event], Awaitable[None]]  # the leader's work; returns when its event is set
@@ -95,6 +96,13 @@ class Leadership:
         if role != self.role:
             log.info("this instance is now %s", role)
             self.role, self.since = role, time.time()
+
+
+async def seed_in_turn(session) -> None:
+    """Desks starting together on one PostgreSQL add the seed rows one after the other (the
+    transaction's lock ends with it), so that the second finds the first one's rows."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
 
 
 def claim_sqlite_file(db_url: str):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.features import FEATURES, subcommands
-from bot.leader import Leadership, claim_sqlite_file
+from bot.leader import Leadership, claim_sqlite_file, seed_in_turn
 from bot.mail_pool import MailPool
 from bot.mailbox import MailboxWatcher
 from bot.outbox import OutboxSender
@@ -57,6 +57,7 @@ async def open_desk(settings: Settings) -> Desk:
     await wait_for_database(db, settings.db_url, settings.database_wait_seconds)
     await asyncio.to_thread(migrate.upgrade, settings.db_url)
     async with db.transaction() as session:
+        await seed_in_turn(session)
         await seed_registry(session, load_registry())
         for feature in FEATURES:
             if feature.seed is not None:
