@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.features import FEATURES, subcommands
+from bot.leader import seed_in_turn
 from bot.startup import wait_for_database
 from config.registry import load_registry
 from config.settings import Settings
@@ -23,6 +24,7 @@ from models.db import Database
 from models.partnerships import seed_registry
 
 if TYPE_CHECKING:
+    from bot.leader import Leadership
     from bot.mailbox import MailboxWatcher
     from bot.outbox import OutboxSender
     from bot.scheduler import DeskScheduler
@@ -42,6 +44,7 @@ class Desk:
     scheduler: DeskScheduler | None = None
     slack: SlackEdge | None = None  # None: Slack is not configured
     slack_delivery: SlackDelivery | None = None
+    leadership: Leadership | None = None  # who watches the mailbox and runs the timetable
 
 
 async def open_desk(settings: Settings) -> Desk:
@@ -50,6 +53,7 @@ async def open_desk(settings: Settings) -> Desk:
     await wait_for_database(db, settings.db_url, settings.database_wait_seconds)
     await asyncio.to_thread(migrate.upgrade, settings.db_url)
     async with db.transaction() as session:
+        await seed_in_turn(session)
         await seed_registry(session, load_registry())
         for feature in FEATURES:
             if feature.seed is not None:

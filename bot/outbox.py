@@ -105,20 +105,25 @@ class OutboxSender:
         now = utcnow()
         due = or_(OutboxMail.state == OutboxState.pending, OutboxMail.state == OutboxState.sending)
         async with self.db.transaction() as session:
+            # Several desks may claim at once (PostgreSQL): rows another one holds are skipped, and
+            # a row is ours only if our own UPDATE took it (RETURNING), never because it looks claimed.
             ids = list(
                 await session.exec(
-                    select(OutboxMail.id).where(due, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id).limit(batch)
+                    select(OutboxMail.id).where(due, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id)
+                    .limit(batch).with_for_update(skip_locked=True)
                 )
             )
             if not ids:
                 return []
-            await session.exec(
+            taken = list((await session.execute(
                 update(OutboxMail)
                 .where(OutboxMail.id.in_(ids), due, OutboxMail.next_attempt_at <= now)
                 .values(state=OutboxState.sending, next_attempt_at=now + self.lease, attempts=OutboxMail.attempts + 1)
-            )
-            rows = await session.exec(select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id))
-            return [r for r in rows if r.state is OutboxState.sending and r.next_attempt_at > now]
+                .returning(OutboxMail.id)
+            )).scalars())
+            if not taken:
+                return []
+            return list(await session.exec(select(OutboxMail).where(OutboxMail.id.in_(taken)).order_by(OutboxMail.id)))
 
     async def _drain(self, queue: asyncio.Queue[OutboxMail]) -> int:
         sent = 0

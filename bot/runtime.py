@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from bot.desk import Desk, open_desk
 from bot.features import FEATURES
+from bot.leader import Leadership, claim_sqlite_file
 from bot.mail_pool import MailPool
 from bot.mailbox import MailboxWatcher
 from bot.outbox import OutboxSender
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 
 
 async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> Desk:
+    sqlite_claim = claim_sqlite_file(settings.db_url)
     desk = await open_desk(settings)
     async with AsyncExitStack() as stack:
+        if sqlite_claim is not None:
+            stack.callback(sqlite_claim.close)
         if not settings.smtp_configured:
             catcher = start_smtp_catcher()
             stack.callback(catcher.stop)
@@ -54,21 +58,21 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         await desk.deps.pool.start()
         outbox = OutboxSender(desk.db, settings, deps=desk.deps)
         desk.deps.outbox_wakeup = outbox.wakeup
-        watcher = MailboxWatcher(desk.deps)
-        desk.outbox, desk.watcher = outbox, watcher
+        desk.outbox = outbox
         scheduler = create_scheduler(desk)
         desk.scheduler = scheduler
         for feature in FEATURES:
             if feature.jobs is not None:
                 feature.jobs(scheduler, desk)
         await start_slack(desk, stack, stop)  # Slack app, card delivery, morning digest
-        scheduler.start()
+        scheduler.start(paused=True)  # it runs only while this instance leads
         stack.push_async_callback(scheduler.stop)
+        desk.leadership = Leadership(desk.db, settings.leader_takeover_seconds)
         runner = await start_http(desk)
         stack.push_async_callback(runner.cleanup)
         tasks = [
             asyncio.create_task(outbox.run(stop), name="outbox"),
-            asyncio.create_task(watcher.run(stop), name="mailbox"),
+            asyncio.create_task(desk.leadership.run(stop, lambda lead_stop: _lead(desk, lead_stop)), name="leadership"),
         ]
         log.info("desk running: database %s, HTTP on %s:%s", settings.db_url.split("@")[-1], settings.http_host, settings.http_port)
         if ready is not None:
@@ -78,6 +82,17 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
         await asyncio.gather(*tasks, return_exceptions=True)
     await desk.db.dispose()
     return desk
+
+
+async def _lead(desk: Desk, stop: asyncio.Event) -> None:
+    """The leader's work: watch the mailbox and run the timetable until `stop` is set."""
+    desk.watcher = MailboxWatcher(desk.deps)
+    desk.scheduler.resume()
+    try:
+        await desk.watcher.run(stop)
+    finally:
+        desk.scheduler.pause()
+        desk.watcher = None
 
 
 def _warn_about_public_url(url: str) -> None:

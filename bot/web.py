@@ -50,6 +50,8 @@ async def _figures(desk) -> dict:
     delivery = desk.slack_delivery
     slack["api_errors"] = dict(delivery.errors) if delivery is not None else {}
     return {
+        "role": desk.leadership.role if desk.leadership else "single",  # leader, follower or single (bot/leader.py)
+        "role_since": desk.leadership.since if desk.leadership else None,  # Unix time the role began
         "messages_received": received,
         "messages_quarantined": quarantined,
         "outbox": {state.value: outbox.get(state, 0) for state in OutboxState},

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "eocic-desk")
     database_url: str = ""
     database_wait_seconds: float = Field(default=60.0, ge=0)  # retry an unreachable database this long at start-up
+    # several instances on one PostgreSQL: a new leader watches the mailbox within this time (bot/leader.py)
+    leader_takeover_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

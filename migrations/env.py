@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
@@ -17,11 +17,15 @@ if not url:
     url = load_settings().db_url
 
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 0x45_4F_43_49_4D  # desks starting together on one PostgreSQL migrate one after the other
 
 
 def run_migrations() -> None:
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()  # the lock is the session's: it holds until this connection closes
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
