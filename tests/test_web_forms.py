@@ -13,8 +13,8 @@ from sqlmodel import func, select
 
 from bot import csrf
 from handlers import lists
-from models.lists import members
 from handlers.signing import mac
+from models.lists import members
 from models.outbox import OutboxMail
 from models.partnerships import contact_by_email
 from tests.desk import browser, form_token, submit
