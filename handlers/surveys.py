@@ -30,7 +30,7 @@ from handlers.survey_tokens import BadToken, check_signature, make_token, new_no
 from models.audit import audit
 from models.base import utcnow
 from models.partnerships import Contact, Partnership, contact_by_email, current_contacts, partnership_by_acronym
-from models.surveys import Campaign, CampaignState, Participant, mail_contact, participants_of
+from models.surveys import Campaign, CampaignState, Participant, campaign_by, mail_contact, participants_of
 from templates import render_mail
 
 MAIL_KINDS = ("invitation", "reminder", "last_call", "thanks")
@@ -61,10 +61,7 @@ class RoundResult:
 
 # ---------------------------------------------------------------- lookups
 async def get_campaign(session: AsyncSession, name_or_id: str | int) -> Campaign:
-    query = select(Campaign).where(
-        Campaign.id == name_or_id if isinstance(name_or_id, int) else Campaign.name == name_or_id
-    )
-    campaign = (await session.exec(query)).first()
+    campaign = await campaign_by(session, name_or_id)
     if campaign is None:
         raise CampaignNotFound(str(name_or_id))
     return campaign
@@ -142,7 +139,7 @@ async def create_campaign(
         raise CampaignError("a campaign needs a name")
     if len(name) > 120:
         raise CampaignError(f"a campaign name has at most 120 characters (this one has {len(name)})")
-    if (await session.exec(select(Campaign.id).where(Campaign.name == name))).first() is not None:
+    if await campaign_by(session, name) is not None:
         raise CampaignError(f"a campaign named {name!r} exists already")
     if "{token}" not in url_template and "{ls_token}" not in url_template:
         raise CampaignError("the survey URL must contain {token} (or {ls_token} for LimeSurvey's own tokens)")
