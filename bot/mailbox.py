@@ -23,7 +23,6 @@ import ssl
 import threading
 import time
 from imapclient import IMAPClient
-from sqlmodel import select
 
 from bot.mail_login import imap_login
 from bot.oauth2 import CredentialRefused
@@ -31,7 +30,7 @@ from config.settings import Security, Settings
 from handlers.alerts import alert
 from handlers.context import Deps
 from handlers.intake import CursorPosition, Source, ingest_batch
-from models.mailbox import MailboxCursor
+from models.mailbox import cursor_at
 
 log = logging.getLogger(__name__)
 
@@ -176,18 +175,11 @@ class MailboxWatcher:
 
     async def _last_uid(self, folder: str, uidvalidity: int) -> int:
         async with self.deps.db.session() as session:
-            row = (
-                await session.exec(
-                    select(MailboxCursor.last_uid).where(
-                        MailboxCursor.mailbox == self.mailbox,
-                        MailboxCursor.folder == folder,
-                        MailboxCursor.uidvalidity == uidvalidity,
-                    )
-                )
-            ).first()
-        if row is None:
+            cursor = await cursor_at(session, self.mailbox, folder, uidvalidity)
+        if cursor is None:
             log.info("mailbox %s/%s: new UIDVALIDITY %s, reading the whole folder", self.mailbox, folder, uidvalidity)
-        return row or 0
+            return 0
+        return cursor.last_uid
 
     # --- alerting, on the event loop ---------------------------------------------------
 

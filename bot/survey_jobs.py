@@ -19,7 +19,6 @@ from datetime import timedelta
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlmodel import select
 
 from bot.limesurvey import LimeSurvey
 from bot.scheduler import current_desk, schedule
@@ -29,7 +28,7 @@ from handlers.surveys import (
     apply_platform_rows, platform_participants_to_add, record_platform_ids, run_round,
 )
 from models.base import utcnow
-from models.surveys import Campaign, CampaignState
+from models.surveys import Campaign, CampaignState, all_campaigns
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ async def sync_campaign_jobs() -> None:
     desk = current_desk()
     scheduler = desk.scheduler
     async with desk.db.session() as session:
-        campaigns = list(await session.exec(select(Campaign)))
+        campaigns = await all_campaigns(session)
     for campaign in campaigns:
         ids = [f"survey:{campaign.id}:{job}" for job in ("round", "close", "daily")]
         if campaign.state == CampaignState.closed:

@@ -22,12 +22,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
-from handlers.lists import compose_list_mail, get_list, member_count, members, unsubscribe_url
+from handlers.lists import compose_list_mail, get_list, unsubscribe_url
 from handlers.outgoing import queue_mail
 from models.audit import audit
 from models.base import utcnow
 from models.db import Database
-from models.lists import Announcement, AnnouncementState, MailingList
+from models.lists import Announcement, AnnouncementState, MailingList, member_count, members
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from templates import environment

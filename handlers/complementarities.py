@@ -14,8 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape
-from handlers.ticket_queries import find_partnership
-from models.partnerships import Partnership
+from models.partnerships import Partnership, find_partnership
 from models.surveys import Campaign, SurveyAnswer
 from models.tickets import Ticket
 

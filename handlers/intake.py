@@ -28,7 +28,7 @@ from handlers.parsing import ParsedMail, UnparseableMail, parse_mail, parse_mail
 from handlers.tickets import open_ticket, reopen_on_reply
 from models.audit import audit
 from models.base import utcnow
-from models.mailbox import MailboxCursor
+from models.mailbox import MailboxCursor, cursor_at
 from models.partnerships import Contact, contact_by_email, known_partnership_for, known_partnerships, partnership_by_acronym
 from models.tickets import Attachment, Message, MessageState, Ticket
 
@@ -368,15 +368,7 @@ async def _touch_contact(session: AsyncSession, address: str, name: str = "", pa
 async def advance_cursor(session: AsyncSession, cursor: CursorPosition | None) -> None:
     if cursor is None:
         return
-    row = (
-        await session.exec(
-            select(MailboxCursor).where(
-                MailboxCursor.mailbox == cursor.mailbox,
-                MailboxCursor.folder == cursor.folder,
-                MailboxCursor.uidvalidity == cursor.uidvalidity,
-            )
-        )
-    ).first()
+    row = await cursor_at(session, cursor.mailbox, cursor.folder, cursor.uidvalidity)
     if row is None:
         row = MailboxCursor(mailbox=cursor.mailbox, folder=cursor.folder, uidvalidity=cursor.uidvalidity)
     if cursor.uid > row.last_uid:

@@ -9,6 +9,7 @@ from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
 from handlers.mrkdwn import escape, mention
 from handlers.webinars import parse_start
+from models.lists import members, suppressed
 from models.partnerships import contact_by_email
 
 COMMANDS = CommandSet()
@@ -50,11 +51,11 @@ async def list_command(deps: Deps, caller: Caller, args: list[str]) -> Reply:
 
 async def show(session, name: str) -> dict:
     mlist = await lists.get_list(session, name)
-    on = await lists.members(session, mlist)
+    on = await members(session, mlist)
     return {
         "name": mlist.name, "description": mlist.description, "sender": f"{mlist.sender_name} <{mlist.sender_address}>",
         "registry_type": mlist.registry_type, "members": len(on), "addresses": [c.email for c in on],
-        "suppressed": [c.email for c in await lists.suppressed(session, mlist)],
+        "suppressed": [c.email for c in await suppressed(session, mlist)],
     }
 
 

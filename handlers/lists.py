@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,9 +19,9 @@ from handlers.loops import never_answer
 from handlers.outgoing import compose, queue_mail
 from models.audit import audit
 from models.base import utcnow
-from models.lists import MailingList, Subscription, SubscriptionState
+from models.lists import MailingList, Subscription, SubscriptionState, all_lists, is_member, list_named, subscription_of
 from models.outbox import OutboxMail, OutboxState
-from models.partnerships import Contact, Partnership, contact_by_email
+from models.partnerships import Contact, contact_by_email
 from templates import render_mail
 
 
@@ -62,12 +61,8 @@ async def seed_lists(session: AsyncSession, settings: Settings) -> int:
     return added
 
 
-async def all_lists(session: AsyncSession) -> list[MailingList]:
-    return list(await session.exec(select(MailingList).order_by(MailingList.id)))
-
-
 async def get_list(session: AsyncSession, name: str) -> MailingList:
-    found = (await session.exec(select(MailingList).where(MailingList.name == name.strip().lower()))).first()
+    found = await list_named(session, name.strip().lower())
     if found is None:
         raise UnknownList(name, [m.name for m in await all_lists(session)])
     return found
@@ -79,7 +74,7 @@ async def create_list(
     name = name.strip().lower()
     if not name.replace("-", "").isalnum() or len(name) > 64:
         raise ValueError("a list name is letters, digits and hyphens, e.g. escp-4i")
-    if (await session.exec(select(MailingList.id).where(MailingList.name == name))).first() is not None:
+    if await list_named(session, name) is not None:
         raise ValueError(f"the list {name!r} exists already")
     row = MailingList(name=name, description=description, sender_name=sender_name or f"EOCIC {name}",
                       sender_address=settings.desk_address)
@@ -87,36 +82,6 @@ async def create_list(
     await session.flush()
     await audit(session, actor, "list.created", None, list=name)
     return row
-
-
-def _member_condition(mlist: MailingList):
-    active = select(Subscription.contact_id).where(
-        Subscription.list_id == mlist.id, Subscription.state == SubscriptionState.active
-    )
-    left = select(Subscription.contact_id).where(Subscription.list_id == mlist.id, Subscription.state == SubscriptionState.left)
-    registry = false()
-    if mlist.registry_type:
-        partnerships = select(Partnership.id).where(Partnership.type == mlist.registry_type)
-        registry = and_(Contact.partnership_id.in_(partnerships), Contact.consent_at.is_not(None))
-    return and_(or_(Contact.id.in_(active), registry), Contact.id.not_in(left), Contact.erased_at.is_(None))
-
-
-async def members(session: AsyncSession, mlist: MailingList) -> list[Contact]:
-    """Who receives this list's mail now (suppressed addresses excluded)."""
-    query = select(Contact).where(_member_condition(mlist), Contact.failing == False).order_by(Contact.id)  # noqa: E712
-    return list(await session.exec(query))
-
-
-async def member_count(session: AsyncSession, mlist: MailingList) -> int:
-    """len(members(...)), counted by the database."""
-    query = select(func.count()).select_from(Contact).where(_member_condition(mlist), Contact.failing == False)  # noqa: E712
-    return (await session.exec(query)).one()
-
-
-async def suppressed(session: AsyncSession, mlist: MailingList) -> list[Contact]:
-    """Members whose address is suppressed (hard bounce, repeated soft bounces, complaint, manual)."""
-    query = select(Contact).where(_member_condition(mlist), Contact.failing == True).order_by(Contact.id)  # noqa: E712
-    return list(await session.exec(query))
 
 
 async def lists_of(session: AsyncSession, contact: Contact) -> list[MailingList]:
@@ -136,9 +101,7 @@ async def _contact(session: AsyncSession, address: str, name: str = "") -> Conta
 
 
 async def _subscription(session: AsyncSession, mlist: MailingList, contact: Contact) -> Subscription:
-    row = (
-        await session.exec(select(Subscription).where(Subscription.list_id == mlist.id, Subscription.contact_id == contact.id))
-    ).first()
+    row = await subscription_of(session, mlist.id, contact.id)
     return row or Subscription(list_id=mlist.id, contact_id=contact.id)
 
 
@@ -210,11 +173,6 @@ async def rejoin(session: AsyncSession, contact: Contact, mlist: MailingList, *,
     return True
 
 
-async def is_member(session: AsyncSession, mlist: MailingList, contact: Contact) -> bool:
-    query = select(Contact.id).where(Contact.id == contact.id, _member_condition(mlist))
-    return (await session.exec(query)).first() is not None
-
-
 async def start_subscription(
     session: AsyncSession, settings: Settings, address: str, lists: list[MailingList], *, source: str, name: str = ""
 ) -> Contact | None:
@@ -257,9 +215,7 @@ async def confirm_subscription(session: AsyncSession, contact_id: int, list_ids:
     now = utcnow()
     confirmed = []
     for list_id in list_ids:
-        sub = (
-            await session.exec(select(Subscription).where(Subscription.list_id == list_id, Subscription.contact_id == contact_id))
-        ).first()
+        sub = await subscription_of(session, list_id, contact_id)
         if sub is None or sub.state is not SubscriptionState.pending:
             continue
         sub.state, sub.consent_at, sub.confirmed_at = SubscriptionState.active, now, now

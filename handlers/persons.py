@@ -30,7 +30,7 @@ from handlers.person_search import Needles, tombstone
 from models.audit import audit
 from models.base import utcnow
 from models.db import Database
-from models.lists import Subscription
+from models.lists import all_lists, subscriptions_of
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from models.tickets import Attachment, Message, Ticket
@@ -90,8 +90,8 @@ async def export(session: AsyncSession, address: str) -> dict:
     contact = contacts[0]
     ids = [c.id for c in contacts]
     needles, _ = _needles(contacts)
-    subs = list(await session.exec(select(Subscription).where(Subscription.contact_id.in_(ids))))
-    list_names = {m.id: m.name for m in await lists.all_lists(session)}
+    subs = await subscriptions_of(session, ids)
+    list_names = {m.id: m.name for m in await all_lists(session)}
     tickets = list(await session.exec(select(Ticket).where(or_(Ticket.requester_id.in_(ids), Ticket.requester_email == contact.email))))
     everywhere = await find_everywhere(session, needles)
     message_ids = set(everywhere.get(Message.__tablename__, {})) | set(
@@ -125,7 +125,7 @@ async def erase(session: AsyncSession, address: str, actor: str, *, ticket_ref: 
     needles, patterns = _needles(contacts)
     done: dict[str, Any] = {}
 
-    subs = list(await session.exec(select(Subscription).where(Subscription.contact_id.in_([c.id for c in contacts]))))
+    subs = await subscriptions_of(session, [c.id for c in contacts])
     for sub in subs:
         await session.delete(sub)
     done["subscriptions"] = len(subs)

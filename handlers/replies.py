@@ -14,7 +14,7 @@ from handlers.parsing import ParsedMail
 from handlers.tickets import refs_in
 from models.outbox import OutboxMail
 from models.partnerships import contact_by_email
-from models.tickets import Message, Ticket
+from models.tickets import Message, Ticket, ticket_by_ref
 
 
 def may_thread(mail: ParsedMail) -> bool:
@@ -40,7 +40,7 @@ async def _by_message_ids(session: AsyncSession, mail: ParsedMail) -> Ticket | N
 
 async def _by_subject_ref(session: AsyncSession, mail: ParsedMail) -> Ticket | None:
     for ref in refs_in(mail.subject):
-        ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref))).first()
+        ticket = await ticket_by_ref(session, ref)
         if ticket is None:
             continue
         if mail.from_addr and mail.from_addr == ticket.requester_email:

@@ -18,12 +18,11 @@ from config.catalogue import CATEGORIES
 from handlers.context import Deps
 from handlers.outgoing import compose, queue_mail
 from handlers.slack_notify import StaffAction
-from handlers.ticket_queries import first_inbound
 from models.audit import audit
 from handlers.tickets import get_ticket, set_status
 from models.base import utcnow
 from models.corrections import Correction
-from models.tickets import Message, Ticket, TicketStatus
+from models.tickets import Message, Ticket, TicketStatus, first_inbound
 from templates import render_mail
 
 QUOTED_LINES = 40

@@ -17,7 +17,7 @@ from config.registry import squash
 from handlers.progress_report import Imported, Response, progress_figures
 from models.surveys import participants_of
 from models.audit import audit
-from models.partnerships import Partnership
+from models.partnerships import Partnership, all_partnerships
 from models.surveys import Campaign, SurveyAnswer
 
 SURVEYS = ("ESCP-4i", "ESCP-S3")
@@ -38,14 +38,14 @@ async def survey_of(session: AsyncSession, campaign: Campaign) -> str:
 async def resolver(session: AsyncSession):
     """name -> canonical acronym (any spelling the registry knows: acronym or alias), else None."""
     keys = {}
-    for p in await session.exec(select(Partnership)):
+    for p in await all_partnerships(session):
         for name in [p.acronym, *p.aliases]:
             keys.setdefault(squash(name), p.acronym)
     return lambda name: keys.get(squash(name or "")) if name else None
 
 
 async def import_answers(session: AsyncSession, campaign: Campaign, imported: Imported, source: str, actor: str) -> dict:
-    ids = {p.acronym: p.id for p in await session.exec(select(Partnership))}
+    ids = {p.acronym: p.id for p in await all_partnerships(session)}
     invited = {p.acronym for _, p in await participants_of(session, campaign)}
     stored = list(await session.exec(select(SurveyAnswer).where(SurveyAnswer.campaign_id == campaign.id)))
     keys, answered = {a.response_key for a in stored}, {a.partnership_id for a in stored}

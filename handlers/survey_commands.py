@@ -7,7 +7,6 @@ once the campaign is created.
 
 from __future__ import annotations
 
-from sqlmodel import select
 
 from handlers import charts
 from handlers.commands import Caller, CommandSet, Reply, UsageError
@@ -20,7 +19,7 @@ from handlers.surveys import (
     CampaignError, close, create_campaign, extend, get_campaign, mark_done, pending_for_sender,
     reminder_due_at, remind_now,
 )
-from models.surveys import Campaign, participants_of
+from models.surveys import all_campaigns, participants_of
 
 COMMANDS = CommandSet()
 
@@ -58,7 +57,7 @@ async def survey(deps: Deps, caller: Caller, args: list[str]) -> Reply:
 
 async def _list(deps: Deps) -> Reply:
     async with deps.db.session() as session:
-        campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
+        campaigns = await all_campaigns(session)
         items = [await campaign_status(session, c) for c in campaigns]
     if not items:
         return Reply("No survey campaigns yet. Start one with `/eocic survey new`.", data={"view": "surveys", "campaigns": []})

@@ -29,8 +29,8 @@ from handlers.timeparse import parse_duration, zone
 from handlers.survey_tokens import BadToken, check_signature, make_token, new_nonce, split_token
 from models.audit import audit
 from models.base import utcnow
-from models.partnerships import Contact, Partnership
-from models.surveys import Campaign, CampaignState, Participant, mail_contact, participants_of
+from models.partnerships import Contact, Partnership, contact_by_email, current_contacts, partnership_by_acronym
+from models.surveys import Campaign, CampaignState, Participant, campaign_by, mail_contact, participants_of
 from templates import render_mail
 
 MAIL_KINDS = ("invitation", "reminder", "last_call", "thanks")
@@ -61,10 +61,7 @@ class RoundResult:
 
 # ---------------------------------------------------------------- lookups
 async def get_campaign(session: AsyncSession, name_or_id: str | int) -> Campaign:
-    query = select(Campaign).where(
-        Campaign.id == name_or_id if isinstance(name_or_id, int) else Campaign.name == name_or_id
-    )
-    campaign = (await session.exec(query)).first()
+    campaign = await campaign_by(session, name_or_id)
     if campaign is None:
         raise CampaignNotFound(str(name_or_id))
     return campaign
@@ -96,7 +93,7 @@ async def resolve_audience(session: AsyncSession, audience: str) -> list[Partner
         if not name:
             continue
         acronym = registry.normalise(name)
-        row = (await session.exec(select(Partnership).where(Partnership.acronym == acronym))).first()
+        row = await partnership_by_acronym(session, acronym)
         (found.append(row) if row else unknown.append(name))
     if unknown:
         raise CampaignError(f"unknown partnership(s) in the audience: {', '.join(unknown)}")
@@ -106,9 +103,7 @@ async def resolve_audience(session: AsyncSession, audience: str) -> list[Partner
 
 
 async def _contacts(session: AsyncSession, partnership: Partnership) -> tuple[Contact | None, Contact | None]:
-    rows = list(await session.exec(
-        select(Contact).where(Contact.partnership_id == partnership.id, Contact.erased_at.is_(None)).order_by(Contact.id)
-    ))
+    rows = await current_contacts(session, partnership.id)
     respondent = next((c for c in rows if c.role == "respondent"), None)
     fallback = next((c for c in rows if c.role == "fallback"), None)
     return (respondent, fallback) if respondent else (fallback, None)
@@ -144,7 +139,7 @@ async def create_campaign(
         raise CampaignError("a campaign needs a name")
     if len(name) > 120:
         raise CampaignError(f"a campaign name has at most 120 characters (this one has {len(name)})")
-    if (await session.exec(select(Campaign.id).where(Campaign.name == name))).first() is not None:
+    if await campaign_by(session, name) is not None:
         raise CampaignError(f"a campaign named {name!r} exists already")
     if "{token}" not in url_template and "{ls_token}" not in url_template:
         raise CampaignError("the survey URL must contain {token} (or {ls_token} for LimeSurvey's own tokens)")
@@ -462,7 +457,7 @@ def _platform_date(value: str, tz: str) -> datetime | None:
 async def pending_for_sender(session: AsyncSession, address: str) -> list[tuple[Campaign, Partnership]]:
     """Open campaigns in which the sender's partnership has not answered yet: what a "we have
     submitted it" survey mail can be confirmed for (a Slack button calls `mark_done`)."""
-    contact = (await session.exec(select(Contact).where(Contact.email == address.lower()))).first()
+    contact = await contact_by_email(session, address)
     if contact is None or contact.partnership_id is None:
         return []
     rows = await session.exec(

@@ -13,14 +13,13 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from config.registry import squash
 from config.settings import Settings
 from handlers.service_levels import is_overdue, overdue_candidates_before, response_due
 from handlers.tickets import describe
 from models.base import utcnow
-from models.partnerships import Contact, Partnership
+from models.partnerships import Contact, Partnership, current_contacts, find_partnership
 from models.slack import SlackCard
-from models.tickets import Message, Ticket, TicketStatus
+from models.tickets import Ticket, TicketStatus, first_inbound
 
 QUEUES = ("mine", "unassigned", "waiting", "overdue", "all")
 OPEN = (TicketStatus.new, TicketStatus.open)
@@ -92,12 +91,6 @@ async def home(session: AsyncSession, settings: Settings, user_id: str, limit: i
     }
 
 
-async def first_inbound(session: AsyncSession, ticket: Ticket) -> Message | None:
-    """The mail that opened the ticket (the request)."""
-    query = select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in").order_by(Message.id)
-    return (await session.exec(query.limit(1))).first()
-
-
 async def card(session: AsyncSession, settings: Settings, ticket: Ticket, *, with_messages: bool = False) -> dict:
     """A ticket's card: `describe()` plus the requester's name, an excerpt of the request and its service level."""
     data = await describe(session, ticket, with_messages=with_messages)
@@ -110,22 +103,9 @@ async def card(session: AsyncSession, settings: Settings, ticket: Ticket, *, wit
     return data
 
 
-async def find_partnership(session: AsyncSession, name: str) -> Partnership:
-    """A partnership by acronym or alias, spelled as people do ("Adpack 2", "ec2i"); LookupError names the unknown one."""
-    wanted = squash(name)
-    for partnership in await session.exec(select(Partnership)):
-        if wanted in {squash(spelling) for spelling in (partnership.acronym, *partnership.aliases)}:
-            return partnership
-    raise LookupError(f"there is no partnership {name!r}; use its acronym, e.g. `ADPACK²` or `ELBE`")
-
-
 async def partner_profile(session: AsyncSession, settings: Settings, name: str) -> dict:
     partnership = await find_partnership(session, name)
-    contacts = list(
-        await session.exec(
-            select(Contact).where(Contact.partnership_id == partnership.id, Contact.erased_at.is_(None)).order_by(Contact.email)
-        )
-    )
+    contacts = await current_contacts(session, partnership.id, order_by=Contact.email)
     open_tickets = await session.exec(
         select(Ticket).where(Ticket.partnership_id == partnership.id, Ticket.status.in_(NOT_CLOSED)).order_by(Ticket.received_at)
     )

@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.audit import audit
 from models.base import utcnow
 from models.outbox import OutboxMail
-from models.partnerships import Contact, Partnership
-from models.tickets import Message, Ticket, TicketStatus
+from models.partnerships import Contact, Partnership, partnership_acronym
+from models.tickets import Message, Ticket, TicketStatus, ticket_by_ref
 
 REF_PREFIX = "EOCIC-"
 REF_RE = re.compile(r"\[?\b(EOCIC-\d{5,})\b\]?", re.I)
@@ -39,7 +39,7 @@ def refs_in(subject: str) -> list[str]:
 
 
 async def get_ticket(session: AsyncSession, ref: str) -> Ticket:
-    ticket = (await session.exec(select(Ticket).where(Ticket.ref == normalise_ref(ref)))).first()
+    ticket = await ticket_by_ref(session, normalise_ref(ref))
     if ticket is None:
         raise TicketNotFound(ref)
     return ticket
@@ -97,12 +97,6 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: TicketStatus
     ticket.closed_at = utcnow() if status is TicketStatus.closed else None
     session.add(ticket)
     await audit(session, actor, f"ticket.{status.value}", ticket, previous=previous.value)
-
-
-async def partnership_acronym(session: AsyncSession, partnership_id: int | None) -> str | None:
-    if partnership_id is None:
-        return None
-    return (await session.exec(select(Partnership.acronym).where(Partnership.id == partnership_id))).first()
 
 
 SUMMARY_COLUMNS = (Ticket.ref, Ticket.status, Ticket.intent, Ticket.category, Ticket.requester_email, Ticket.subject,

@@ -17,14 +17,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
-from handlers.lists import compose_list_mail, get_list, members, unsubscribe_url
+from handlers.lists import compose_list_mail, get_list, unsubscribe_url
 from handlers.mrkdwn import escape
 from handlers.outgoing import queue_mail
 from handlers.slack_notify import post_text
 from models.audit import audit
 from handlers.timeparse import parse_duration, zone
 from models.base import utcnow
-from models.lists import MailingList
+from models.lists import MailingList, members
 from models.webinars import Webinar, WebinarStatus
 from templates import render_mail
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import UniqueConstraint, and_, false, func, or_
+from sqlmodel import Field, SQLModel, select
 
 from models.base import long_text, when
+from models.partnerships import Contact, Partnership
 
 
 class MailingList(SQLModel, table=True):
@@ -74,3 +75,56 @@ class Announcement(SQLModel, table=True):
     queued_at: datetime | None = when()
     recipients: int = 0
     created_at: datetime = when(default_now=True)
+
+
+async def all_lists(session) -> list[MailingList]:
+    return list(await session.exec(select(MailingList).order_by(MailingList.id)))
+
+
+async def list_named(session, name: str) -> MailingList | None:
+    return (await session.exec(select(MailingList).where(MailingList.name == name))).first()
+
+
+async def subscription_of(session, list_id: int, contact_id: int) -> Subscription | None:
+    query = select(Subscription).where(Subscription.list_id == list_id, Subscription.contact_id == contact_id)
+    return (await session.exec(query)).first()
+
+
+async def subscriptions_of(session, contact_ids: list[int]) -> list[Subscription]:
+    """Every subscription row of these contacts, whatever its state."""
+    return list(await session.exec(select(Subscription).where(Subscription.contact_id.in_(contact_ids))))
+
+
+def _member_condition(mlist: MailingList):
+    active = select(Subscription.contact_id).where(
+        Subscription.list_id == mlist.id, Subscription.state == SubscriptionState.active
+    )
+    left = select(Subscription.contact_id).where(Subscription.list_id == mlist.id, Subscription.state == SubscriptionState.left)
+    registry = false()
+    if mlist.registry_type:
+        partnerships = select(Partnership.id).where(Partnership.type == mlist.registry_type)
+        registry = and_(Contact.partnership_id.in_(partnerships), Contact.consent_at.is_not(None))
+    return and_(or_(Contact.id.in_(active), registry), Contact.id.not_in(left), Contact.erased_at.is_(None))
+
+
+async def members(session, mlist: MailingList) -> list[Contact]:
+    """Who receives this list's mail now (suppressed addresses excluded)."""
+    query = select(Contact).where(_member_condition(mlist), Contact.failing == False).order_by(Contact.id)  # noqa: E712
+    return list(await session.exec(query))
+
+
+async def member_count(session, mlist: MailingList) -> int:
+    """len(members(...)), counted by the database."""
+    query = select(func.count()).select_from(Contact).where(_member_condition(mlist), Contact.failing == False)  # noqa: E712
+    return (await session.exec(query)).one()
+
+
+async def suppressed(session, mlist: MailingList) -> list[Contact]:
+    """Members whose address is suppressed (hard bounce, repeated soft bounces, complaint, manual)."""
+    query = select(Contact).where(_member_condition(mlist), Contact.failing == True).order_by(Contact.id)  # noqa: E712
+    return list(await session.exec(query))
+
+
+async def is_member(session, mlist: MailingList, contact: Contact) -> bool:
+    query = select(Contact.id).where(Contact.id == contact.id, _member_condition(mlist))
+    return (await session.exec(query)).first() is not None

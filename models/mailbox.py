@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 
 from models.base import when
 
@@ -19,3 +19,11 @@ class MailboxCursor(SQLModel, table=True):
     uidvalidity: int
     last_uid: int = 0
     updated_at: datetime = when(default_now=True)
+
+
+async def cursor_at(session, mailbox: str, folder: str, uidvalidity: int) -> MailboxCursor | None:
+    """The cursor of this folder in this UIDVALIDITY; None when the folder is read for the first time."""
+    query = select(MailboxCursor).where(
+        MailboxCursor.mailbox == mailbox, MailboxCursor.folder == folder, MailboxCursor.uidvalidity == uidvalidity
+    )
+    return (await session.exec(query)).first()

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Field, SQLModel, func, select
 
+from config.registry import squash
 from models.base import json_list, when
 
 
@@ -66,7 +67,7 @@ async def known_partnership_for(session, address: str) -> str | None:
     """What earlier mail established: the sender's own partnership, else that of their organisation's domain."""
     contact = await contact_by_email(session, address)
     if contact and contact.partnership_id:
-        return (await session.exec(select(Partnership.acronym).where(Partnership.id == contact.partnership_id))).first()
+        return await partnership_acronym(session, contact.partnership_id)
     return await domain_partnership(session, address.lower().rpartition("@")[2])
 
 
@@ -108,6 +109,31 @@ async def partnership_by_acronym(session, acronym: str | None) -> Partnership | 
     if not acronym:
         return None
     return (await session.exec(select(Partnership).where(Partnership.acronym == acronym))).first()
+
+
+async def partnership_acronym(session, partnership_id: int | None) -> str | None:
+    if partnership_id is None:
+        return None
+    return (await session.exec(select(Partnership.acronym).where(Partnership.id == partnership_id))).first()
+
+
+async def all_partnerships(session) -> list[Partnership]:
+    return list(await session.exec(select(Partnership)))
+
+
+async def find_partnership(session, name: str) -> Partnership:
+    """A partnership by acronym or alias, spelled as people do ("Adpack 2", "ec2i"); LookupError names the unknown one."""
+    wanted = squash(name)
+    for partnership in await all_partnerships(session):
+        if wanted in {squash(spelling) for spelling in (partnership.acronym, *partnership.aliases)}:
+            return partnership
+    raise LookupError(f"there is no partnership {name!r}; use its acronym, e.g. `ADPACK²` or `ELBE`")
+
+
+async def current_contacts(session, partnership_id: int, order_by=Contact.id) -> list[Contact]:
+    """The partnership's contacts that have not been erased."""
+    query = select(Contact).where(Contact.partnership_id == partnership_id, Contact.erased_at.is_(None)).order_by(order_by)
+    return list(await session.exec(query))
 
 
 async def seed_registry(session, registry) -> int:

@@ -83,6 +83,17 @@ class SurveyAnswer(SQLModel, table=True):
 
 
 # ---------------------------------------------------------------- queries
+async def campaign_by(session: AsyncSession, name_or_id: str | int) -> Campaign | None:
+    """The campaign with this id (an int) or this name (a str)."""
+    query = select(Campaign).where(Campaign.id == name_or_id if isinstance(name_or_id, int) else Campaign.name == name_or_id)
+    return (await session.exec(query)).first()
+
+
+async def all_campaigns(session: AsyncSession) -> list[Campaign]:
+    """Every campaign, the earliest opening first."""
+    return list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
+
+
 async def participants_of(session: AsyncSession, campaign: Campaign) -> list[tuple[Participant, Partnership]]:
     rows = await session.exec(
         select(Participant, Partnership)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 
 from models.base import blob, json_dict, json_list, long_text, when
 
@@ -85,3 +85,14 @@ class Attachment(SQLModel, table=True):
     size: int
     content: bytes | None = blob()
     omitted: bool = Field(default=False, description="larger than the cap: not stored")
+
+
+async def ticket_by_ref(session, ref: str) -> Ticket | None:
+    """The ticket with exactly this reference (`EOCIC-00042`)."""
+    return (await session.exec(select(Ticket).where(Ticket.ref == ref))).first()
+
+
+async def first_inbound(session, ticket: Ticket) -> Message | None:
+    """The mail that opened the ticket (the request)."""
+    query = select(Message).where(Message.ticket_id == ticket.id, Message.direction == "in").order_by(Message.id)
+    return (await session.exec(query.limit(1))).first()

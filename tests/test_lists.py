@@ -26,7 +26,7 @@ from bot.web import start_http
 from config.settings import load_settings
 from handlers import announcements, lists, persons, webinars
 from handlers.intake import Source, ingest
-from models.lists import Subscription, SubscriptionState
+from models.lists import Subscription, SubscriptionState, members
 from models.outbox import OutboxMail
 from models.partnerships import contact_by_email
 from models.tickets import Ticket
@@ -129,19 +129,19 @@ async def test_one_click_post_unsubscribes_and_tampered_token_does_not(desk, smt
                              headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
             assert resp.status == 400
         async with desk.db.session() as session:
-            assert [c.email for c in await lists.members(session, await lists.get_list(session, "newsletter"))] == ["ana@one.example"]
+            assert [c.email for c in await members(session, await lists.get_list(session, "newsletter"))] == ["ana@one.example"]
         # a link scanner's GET shows the preferences page and changes nothing
         async with http.get(https) as resp:
             assert resp.status == 200
             page = await resp.text()
             assert "ana@one.example" in page and "Leave everything" in page
         async with desk.db.session() as session:
-            assert len(await lists.members(session, await lists.get_list(session, "newsletter"))) == 1
+            assert len(await members(session, await lists.get_list(session, "newsletter"))) == 1
         async with http.post(https, data="List-Unsubscribe=One-Click",
                              headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
             assert resp.status == 200
     async with desk.db.session() as session:
-        assert await lists.members(session, await lists.get_list(session, "newsletter")) == []
+        assert await members(session, await lists.get_list(session, "newsletter")) == []
     smtp_sink.clear()
     await announce(desk, "newsletter", subject="Second issue")
     assert smtp_sink.messages == []
@@ -202,7 +202,7 @@ async def test_unsubscribe_mail_to_the_mailto_address_is_honoured(desk, smtp_sin
     result = await ingest(raw, desk.deps, Source("test"))
     assert result.kind == "unsubscribe"
     async with desk.db.session() as session:
-        assert await lists.members(session, await lists.get_list(session, "newsletter")) == []
+        assert await members(session, await lists.get_list(session, "newsletter")) == []
         assert (await session.exec(select(Ticket))).first() is None
 
 
@@ -216,17 +216,17 @@ async def test_subscribe_mail_starts_double_opt_in_confirmed_by_post_only(desk, 
     link = re.search(r"(http://\S+/subscribe/confirm\?token=\S+)", mail.get_body(("plain",)).get_content()).group(1)
     async with desk.db.session() as session:
         newsletter = await lists.get_list(session, "newsletter")
-        assert await lists.members(session, newsletter) == []
+        assert await members(session, newsletter) == []
     async with browser() as http:
         async with http.get(link) as resp:
             assert resp.status == 200 and "Yes, subscribe me" in await resp.text()
         async with desk.db.session() as session:
-            assert await lists.members(session, newsletter) == []  # a GET confirms nothing
+            assert await members(session, newsletter) == []  # a GET confirms nothing
         origin = desk.settings.public_url
         assert (await submit(http, link, link.replace("token=", "token=x"), {}, origin))[0] == 400
         assert (await submit(http, link, link, {}, origin))[0] == 200
     async with desk.db.session() as session:
-        assert [c.email for c in await lists.members(session, newsletter)] == ["carla@three.example"]
+        assert [c.email for c in await members(session, newsletter)] == ["carla@three.example"]
         sub = (await session.exec(select(Subscription))).one()
         assert sub.state is SubscriptionState.active and sub.consent_at and sub.consent_source.startswith("mail")
 

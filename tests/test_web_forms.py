@@ -14,6 +14,7 @@ from sqlmodel import func, select
 from bot import csrf
 from handlers import lists
 from handlers.signing import mac
+from models import lists as list_tables
 from models.outbox import OutboxMail
 from models.partnerships import contact_by_email
 from tests.desk import browser, form_token, submit
@@ -30,7 +31,7 @@ async def outbox_rows(desk) -> int:
 
 async def members(desk, list_name: str) -> list[str]:
     async with desk.db.session() as session:
-        return [c.email for c in await lists.members(session, await lists.get_list(session, list_name))]
+        return [c.email for c in await list_tables.members(session, await lists.get_list(session, list_name))]
 
 
 async def test_one_click_needs_the_rfc8058_body(desk, smtp_sink):
