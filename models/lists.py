@@ -2,7 +2,7 @@
 
 A list's members are computed, not stored: the consenting contacts of the partnerships of
 `registry_type` (escp-4i, escp-s3), plus active subscriptions, minus those who left, minus
-failing (bounced or suppressed) and erased contacts (see handlers/lists.members).
+failing (bounced or suppressed) and erased contacts (`members` below).
 """
 
 from __future__ import annotations
