@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.chromium import print_pdf
 from bot.features import FEATURES, subcommands
 from bot.leader import seed_in_turn
 from bot.startup import wait_for_database
@@ -58,7 +59,8 @@ async def open_desk(settings: Settings) -> Desk:
         for feature in FEATURES:
             if feature.seed is not None:
                 await feature.seed(session, settings)
-    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings, subcommands=subcommands()))
+    desk = Desk(settings=settings, db=db, deps=Deps(db=db, settings=settings, subcommands=subcommands(),
+                                                             print_pdf=print_pdf))
     slack_notify.install(desk.deps)  # ticket events write Slack card and thread notices
     return desk
 

@@ -44,12 +44,19 @@ def _bad_link() -> web.Response:
                     "Use the link from the most recent mail you received from us.", status=400)
 
 
-async def _token_target(request: web.Request) -> tuple[Contact, MailingList] | None:
-    desk = request.app[DESK_KEY]
+def _signed(request: web.Request, read):
+    """What the link's `token` carries, read by `read`; None when the token is not one we signed."""
     try:
-        contact_id, list_id = read_unsubscribe_token(desk.settings, request.query.get("token", ""))
+        return read(request.app[DESK_KEY].settings, request.query.get("token", ""))
     except BadToken:
         return None
+
+
+async def _token_target(request: web.Request) -> tuple[Contact, MailingList] | None:
+    if (payload := _signed(request, read_unsubscribe_token)) is None:
+        return None
+    contact_id, list_id = payload
+    desk = request.app[DESK_KEY]
     async with desk.db.session() as session:
         contact, mlist = await session.get(Contact, contact_id), await session.get(MailingList, list_id)
     if contact is None or mlist is None or contact.erased_at is not None:
@@ -140,11 +147,10 @@ async def subscribe(request: web.Request) -> web.Response:
 
 
 async def _confirm_target(request: web.Request):
-    desk = request.app[DESK_KEY]
-    try:
-        contact_id, list_ids = read_confirm_token(desk.settings, request.query.get("token", ""))
-    except BadToken:
+    if (payload := _signed(request, read_confirm_token)) is None:
         return None
+    contact_id, list_ids = payload
+    desk = request.app[DESK_KEY]
     async with desk.db.session() as session:
         contact = await session.get(Contact, contact_id)
         names = [m.name for m in await lists.all_lists(session) if m.id in list_ids]

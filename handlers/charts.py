@@ -115,12 +115,8 @@ def hbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
         ax.tick_params(axis="y", length=0)
         ax.set_xlim(0, max(ends + [1.0]) * 1.12)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(title)
-        if xlabel:
-            ax.set_xlabel(xlabel)
-        if len(names) > 1:
-            fig.legend(loc="outside lower center", ncols=min(len(names), 4), fontsize=8)
-        return _png(fig)
+        ax.set_xlabel(xlabel)
+        return _finished(fig, ax, title, len(names), legend_columns=min(len(names), 4))
 
 
 def vbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str = "") -> bytes:
@@ -137,12 +133,16 @@ def vbars(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *
         ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center")
         ax.set_ylim(0, max(bottom + [1.0]) * 1.15)
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(title)
-        if ylabel:
-            ax.set_ylabel(ylabel)
-        if len(series) > 1:
-            fig.legend(loc="outside lower center", ncols=1 if len(series) > 3 else len(series), fontsize=8)
-        return _png(fig)
+        ax.set_ylabel(ylabel)
+        return _finished(fig, ax, title, len(series), legend_columns=1 if len(series) > 3 else len(series))
+
+
+def _finished(fig, ax, title: str, series: int, legend_columns: int) -> bytes:
+    """The title, a legend below the chart when there is more than one series, and the PNG."""
+    ax.set_title(title)
+    if series > 1:
+        fig.legend(loc="outside lower center", ncols=legend_columns, fontsize=8)
+    return _png(fig)
 
 
 def _png(fig: Figure) -> bytes:

@@ -35,6 +35,7 @@ class Deps:
     faults: dict[str, str] = field(default_factory=dict)  # part -> why it stopped (handlers/alerts.py)
     subcommands: dict[str, Any] = field(default_factory=dict)  # /eocic: name -> handlers.commands.Subcommand
     pool: Any = None  # bot.mail_pool.MailPool in a running desk; None: untrusted work runs in a thread here
+    print_pdf: Callable[[str], Awaitable[bytes]] | None = None  # HTML -> PDF (bot.chromium.print_pdf in a desk)
 
     async def untrusted(self, fn: Callable[..., Any], *args, timeout: float, **kwargs) -> Any:
         """Run CPU work on untrusted mail off the event loop: in the worker pool, or (no pool: tests that

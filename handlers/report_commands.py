@@ -48,7 +48,7 @@ async def report(deps: Deps, caller: Caller, args: list[str]) -> Reply:
         raise UsageError("No triage channel is configured (EOCIC_SLACK_TRIAGE_CHANNEL): ask for the report without `channel`.")
     async with deps.db.session() as session:
         data = await service_report(session, deps.settings, start, end)
-    return report_reply(data, await service_file(data, fmt), fmt,
+    return report_reply(data, await service_file(data, fmt, deps.print_pdf), fmt,
                         deps.settings.slack_triage_channel if to_channel else caller.user_id)
 
 

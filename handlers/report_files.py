@@ -1,7 +1,8 @@
 """A report's data as files: one self-contained HTML page (charts as PNG data URIs), CSV, JSON, PDF.
 
 The charts are drawn in a worker thread (handlers.charts.render); the PDF is the HTML printed by
-headless Chromium (bot.chromium), so the PDF and the page are the same document.
+headless Chromium, so the PDF and the page are the same document. The printer is passed in
+(`bot.chromium.print_pdf` in a running desk, `Deps.print_pdf` in handlers): handlers do not reach up into bot/.
 """
 
 from __future__ import annotations
@@ -81,9 +82,7 @@ async def service_file(report: dict, fmt: str, print_pdf: PdfPrinter | None = No
     if fmt == "html":
         return html.encode()
     if fmt == "pdf":
-        if print_pdf is None:
-            from bot.chromium import print_pdf
-        return await print_pdf(html)
+        return await _printed(html, print_pdf)
     raise ValueError(f"unknown report format {fmt!r}: use html, pdf, csv or json")
 
 
@@ -117,6 +116,10 @@ async def progress_file(report: dict, fmt: str, print_pdf: PdfPrinter | None = N
     html = await progress_html(report)
     if fmt == "html":
         return html.encode()
+    return await _printed(html, print_pdf)
+
+
+async def _printed(html: str, print_pdf: PdfPrinter | None) -> bytes:
     if print_pdf is None:
-        from bot.chromium import print_pdf
+        raise RuntimeError("this desk has no PDF printer (headless Chromium): ask for html instead")
     return await print_pdf(html)

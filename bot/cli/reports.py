@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.chromium import print_pdf
 from bot.cli.common import fail, in_transaction
 
 FORMATS = ("html", "pdf", "csv", "json")  # what --out accepts (handlers.report_files renders them)
@@ -62,7 +63,7 @@ async def write_report(report: dict, out: Path | None, as_json: bool, render, su
         if fmt is None:
             print(summary)
             return 0
-        content = await render(report, fmt)
+        content = await render(report, fmt, print_pdf)
     except (ValueError, RuntimeError) as exc:  # ChromiumError is a RuntimeError
         return fail(str(exc))
     if out is None:
