@@ -28,3 +28,23 @@ async def test_a_category_correction_is_kept_and_used_for_retraining(desk_env, t
     assert retrained.returncode == 0, retrained.stderr
     assert "1 staff correction" in retrained.stdout
     assert Path(env["EOCIC_CLASSIFIER_MODEL"]).stat().st_size > 10_000
+
+
+def test_train_writes_a_model_that_classify_then_uses(desk_env, tmp_path):
+    """`classify --train --out FILE` builds from the corpus alone, and `classify` runs on that file."""
+    env = {**desk_env, "EOCIC_CLASSIFIER_MODEL": str(tmp_path / "model.pkl.gz")}
+    trained = run_cli(env, "classify", "--train", "--train-only", "--out", env["EOCIC_CLASSIFIER_MODEL"], timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    assert "trained on" in trained.stdout and Path(env["EOCIC_CLASSIFIER_MODEL"]).stat().st_size > 10_000
+    sample = tmp_path / "request.eml"
+    sample.write_bytes(mail(body="We would like support to prepare our internationalisation strategy.\n"))
+    classified = run_cli(env, "classify", "--json", str(sample))
+    assert classified.returncode == 0, classified.stderr
+    assert '"intent"' in classified.stdout
+
+
+def test_out_without_train_says_how_to_use_it(desk_env, tmp_path):
+    wrong = run_cli(desk_env, "classify", "--out", str(tmp_path / "m.pkl.gz"))
+    assert wrong.returncode != 0
+    assert "--out and --train-only go with --train" in wrong.stderr
+    assert not (tmp_path / "m.pkl.gz").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 from bot.cli.common import in_transaction
 
@@ -18,19 +19,38 @@ def register(sub) -> None:
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.add_argument("--retrain", action="store_true",
                    help="rebuild the model from the corpus and the staff corrections in the database")
+    p.add_argument("--train", action="store_true",
+                   help="rebuild the model from the corpus alone (no database needed)")
+    p.add_argument("--out", metavar="FILE", help="with --train: where to write the model (default: where classify loads it)")
+    p.add_argument("--train-only", action="store_true", help="with --train: leave the dev split out (for measuring)")
     p.set_defaults(func=cmd_classify)
 
 
 def cmd_classify(settings, args) -> int:
     from handlers.classify import commands
 
+    if (args.out or args.train_only) and not args.train:
+        raise SystemExit("eocic-desk classify: --out and --train-only go with --train, e.g. "
+                         "`eocic-desk classify --train --out model.pkl.gz`")
     if args.retrain:
         return asyncio.run(cmd_retrain(settings, args))
+    if args.train:
+        return cmd_train(args)
     if args.evaluate:
         return commands.evaluate_dir(args.evaluate, sys.stdout)
     if not args.files:
         raise SystemExit("eocic-desk classify: give .eml files, --evaluate DIR, or --retrain")
     return commands.classify_files(args.files, args.json, sys.stdout)
+
+
+def cmd_train(args) -> int:
+    from handlers.classify.training import build, save
+
+    started = time.perf_counter()
+    model = build(train_only=args.train_only)
+    out = save(model, args.out)
+    print(f"trained on {model['trained_on']} mails in {time.perf_counter() - started:.1f}s -> {out}")
+    return 0
 
 
 async def cmd_retrain(settings, args) -> int:

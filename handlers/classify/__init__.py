@@ -3,7 +3,7 @@
     from handlers.classify import classify, Classification
     result = classify(parsed_mail, known_partnership="ADPACK²")   # known_partnership is optional
 
-The models load once (config/classifier/model.pkl.gz, built by `python -m handlers.classify.training`;
+The models load once (config/classifier/model.pkl.gz, built by `eocic-desk classify --train`;
 without it they are trained from config/classifier/corpus/ at start-up). `reload()` picks up a
 retrained artifact.
 """

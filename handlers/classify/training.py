@@ -1,8 +1,9 @@
 """Build the classifier artifact from the corpus (+ staff corrections) and save it where classify() loads it.
 
-    python -m handlers.classify.training            # corpus -> config/classifier/model.pkl.gz
-    python -m handlers.classify.training --out X    # somewhere else
-    python -m handlers.classify.training --train-only   # leave the dev split out (for measuring)
+    eocic-desk classify --train                 # corpus -> config/classifier/model.pkl.gz
+    eocic-desk classify --train --out X         # somewhere else
+    eocic-desk classify --train --train-only    # leave the dev split out (for measuring)
+    eocic-desk classify --retrain               # corpus + the staff corrections in the database
 
 Staff corrections: `retrain(extra_examples)` with (ParsedMail, labels) pairs, labels as in
 labels.jsonl ({"intent", "category", "partnership", "language"}); a correction that only
@@ -11,11 +12,8 @@ changes the category or the partnership still carries the mail's other labels.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from config.catalogue import CATEGORIES
@@ -82,18 +80,3 @@ def retrain(extra_examples: list[tuple[ParsedMail, dict]], path: str | Path | No
         reload()
     return out
 
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", help=f"where to write the model (default {artifact_path()})")
-    ap.add_argument("--train-only", action="store_true", help="leave the dev split out")
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    art = build(train_only=args.train_only)
-    out = save(art, args.out)
-    print(f"trained on {art['trained_on']} mails in {time.perf_counter() - t0:.1f}s -> {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
