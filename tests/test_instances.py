@@ -15,7 +15,10 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from apscheduler.schedulers.base import STATE_RUNNING
 
+from bot.scheduler import DeskScheduler
+from models.base import utcnow
 from models.db import Database
 from models.partnerships import Contact, Partnership
 from tests.desk import run_cli, start_desk_process
@@ -168,6 +171,30 @@ def _settled(url: str, total: int, sink) -> bool:
     messages, _, _, acks = _recorded(url)
     return messages >= total and len(acks) >= total and all(state == "sent" for state, _ in acks.values()) \
         and len(sink.messages) >= total
+
+
+async def _round() -> None:
+    pass
+
+
+async def test_a_new_leader_runs_every_begun_round_at_once():
+    """The killed leader moved its round's next run on by one interval; the new one does not wait for it."""
+    scheduler = DeskScheduler(timezone="Europe/Brussels")
+    now = utcnow()
+    scheduler.add_job(_round, "interval", id="begun", minutes=15, start_date=now - timedelta(hours=1))
+    scheduler.add_job(_round, "interval", id="not yet open", minutes=15, start_date=now + timedelta(hours=1))
+    scheduler.add_job(_round, "cron", id="daily", hour=(now.hour + 12) % 24)
+    scheduler.start(paused=True)
+    try:
+        later = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+        assert later["begun"] > now
+        scheduler.lead()
+        assert scheduler.state == STATE_RUNNING
+        assert scheduler.get_job("begun").next_run_time <= utcnow()
+        assert scheduler.get_job("not yet open").next_run_time == later["not yet open"]
+        assert scheduler.get_job("daily").next_run_time == later["daily"]
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 PARTICIPANTS = 300
