@@ -134,7 +134,7 @@ def test_three_instances_elect_one_leader_and_a_killed_leader_loses_no_mail(post
     ports, procs = start_three_instances(base, tmp_path)
     try:
 
-        total = 120
+        total = 300
         for i in range(total // 2):
             dovecot.deliver(user, make_request(i))
         assert wait_for(lambda: _recorded(postgres_db_url)[0] >= 10, 60), "the leader did not start reading"
