@@ -206,7 +206,9 @@ def test_a_leader_killed_during_a_reminder_round_sends_every_reminder_once(postg
         "EOCIC_DATABASE_URL": postgres_db_url,
         "EOCIC_SECRET_KEY": "test-secret",
         **smtp_env(smtp_sink.host, smtp_sink.port, EOCIC_OUTBOX_POLL_SECONDS="0.2"),
-        "EOCIC_OUTBOX_LEASE_SECONDS": "5",
+        # nothing is in flight when the leader is killed; a short lease on a loaded machine would
+        # hand a slow send to a second instance, which is the outbox's window, not the round's
+        "EOCIC_OUTBOX_LEASE_SECONDS": "120",
         "EOCIC_LEADER_TAKEOVER_SECONDS": "2",
         "EOCIC_SURVEY_SYNC_SECONDS": "0.5",
     }  # no IMAP: each instance watches its own stand-in while it leads
