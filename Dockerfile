@@ -12,12 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Dependencies first, in a layer of their own: a change to the source does not reinstall them.
+# /data and /data/classifier belong to the desk user, so that a new volume mounted on either does too.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && useradd --system --create-home --uid 10001 desk \
-    && mkdir -p /data && chown desk /data
+    && mkdir -p /data/classifier && chown -R desk /data
 
 COPY README.md ./
 COPY bot ./bot

@@ -87,7 +87,7 @@ async def run_desk(settings: Settings, stop: asyncio.Event, *, ready: asyncio.Ev
 async def _lead(desk: Desk, stop: asyncio.Event) -> None:
     """The leader's work: watch the mailbox and run the timetable until `stop` is set."""
     desk.watcher = MailboxWatcher(desk.deps)
-    desk.scheduler.resume()
+    desk.scheduler.lead()
     try:
         await desk.watcher.run(stop)
     finally:

@@ -16,8 +16,10 @@ from typing import Any, Callable
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
+from models.base import utcnow
 from models.db import sync_url
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,21 @@ class DeskScheduler(AsyncIOScheduler):
 
     def _ended(self, event) -> None:
         self.running_jobs -= 1
+
+    def lead(self) -> None:
+        """Run the timetable on this instance, starting with every round (interval job) that has begun.
+
+        A leader killed in the middle of a round has already moved that job's next run on by one
+        interval (up to 15 minutes for a survey): the new leader runs each round at once instead, so
+        what the cut-short round would have queued goes within the takeover time. Rounds queue only
+        what is due and not yet queued, so running one early sends nothing twice.
+        """
+        self.resume()
+        now = utcnow()
+        for job in self.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger) and job.next_run_time is not None \
+                    and job.trigger.start_date <= now < job.next_run_time:
+                job.modify(next_run_time=now)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Take no new runs, let the running ones finish (a job cancelled in the middle of a
