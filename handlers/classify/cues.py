@@ -118,13 +118,14 @@ def _split_top(body: str) -> list[str]:
     return parts
 
 
-def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
-    """Substrings of which at least one occurs in every match of `pattern` (() = unknown: always run)."""
+def required_literals(pattern: str, depth: int = 0) -> tuple[tuple[str, ...], bool]:
+    """Substrings of which at least one occurs in every match of `pattern`, and whether every match
+    starts with one of them (((), False) = unknown: always run)."""
     p = pattern
     while p.startswith("\\b") or p.startswith("^"):
         p = p[2:] if p.startswith("\\b") else p[1:]
     if depth > 3:
-        return ()
+        return (), False
     if p.startswith("(?:"):
         end = _group_end(p, 0)
         optional = end < len(p) and p[end] in "?*"
@@ -132,26 +133,18 @@ def required_literals(pattern: str, depth: int = 0) -> tuple[str, ...]:
             rest = p[end + 1:].lstrip()
             while rest.startswith("\\s"):
                 rest = rest[3:].lstrip("+*?")
-            return required_literals(rest, depth + 1) if rest else ()
-        alts = _split_top(p[3:end - 1])
-        lits = []
-        for alt in alts:
-            sub = required_literals(alt, depth + 1)
+            return (required_literals(rest, depth + 1)[0], False) if rest else ((), False)
+        lits: list[str] = []
+        starts = end >= len(p) or p[end] != "{"        # (?:…){0,n} may be skipped
+        for alt in _split_top(p[3:end - 1]):
+            sub, sub_starts = required_literals(alt, depth + 1)
             if not sub:
-                return ()
+                return (), False
             lits.extend(sub)
-        return tuple(lits)
-    return _literal_alts(p)
-
-
-KEY_LEN = 4
-
-
-def _key(literal: str) -> str:
-    """Index key of a literal: its first 4 (or 3) characters ('' = too short to index)."""
-    if len(literal) >= KEY_LEN:
-        return literal[:KEY_LEN]
-    return literal[:3] if len(literal) >= 3 else ""
+            starts = starts and sub_starts
+        return tuple(lits), starts
+    lits = _literal_alts(p)
+    return lits, bool(lits)
 
 
 def match_text(text: str) -> str:
@@ -159,76 +152,122 @@ def match_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def text_grams(text: str) -> frozenset:
-    """All 3- and 4-character substrings of `text`: computed once, shared by the cue tables."""
-    return frozenset([text[i:i + 3] for i in range(len(text) - 2)] + [text[i:i + KEY_LEN] for i in range(len(text) - KEY_LEN + 1)])
+def _trie_pattern(literals) -> str:
+    """One regular expression matching the longest of `literals` that starts where it is tried."""
+    trie: dict = {}
+    for lit in literals:
+        node = trie
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node: dict) -> str:
+        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # greedy: a longer literal is tried before the one that ends here
+        return f"(?:{body})?" if "" in node else body
+
+    return render(trie)
+
+
+class Found(dict):
+    """Literal -> the positions where it starts in one text (every occurrence, overlaps included)."""
+
+
+class _Scanner:
+    """Every occurrence of every literal of the cue tables in one pass of one compiled pattern: at
+    each position the pattern finds the longest literal starting there, and the literals that are
+    its prefixes start there too."""
+
+    def __init__(self, literals):
+        literals = sorted(set(literals))
+        known = set(literals)
+        self.rx = re.compile("(?=(" + _trie_pattern(literals) + "))")
+        self.prefixes = {lit: tuple(lit[:n] for n in range(1, len(lit) + 1) if lit[:n] in known) for lit in literals}
+
+    def scan(self, text: str) -> Found:
+        found = Found()
+        prefixes = self.prefixes
+        for m in self.rx.finditer(text):
+            at = m.start()
+            for lit in prefixes[m.group(1)]:
+                found.setdefault(lit, []).append(at)
+        return found
 
 
 class _Table:
-    """Per label: patterns with a literal prefix are only run when that prefix occurs in the text
-    (a plain substring test), which keeps ~1,000 patterns cheap per mail."""
+    """Per label: a pattern is only run when one of its literals occurs in the text (see `scan`);
+    when every match starts with one, it is only tried where they start. That keeps ~1,000
+    patterns cheap per mail, with the same hits as running each over the whole text."""
 
     def __init__(self, table: dict[str, list[str]]):
         self.labels = list(table)
-        self.entries: list[tuple[str, tuple[str, ...], re.Pattern]] = []
-        self.always: list[int] = []                 # entries without a usable literal
-        self.by_key: dict[str, list[int]] = {}      # first 1-3 letters of a literal -> entries
+        self.entries: list[tuple[str, tuple[str, ...], bool, re.Pattern]] = []
+        self.always: list[int] = []                  # entries without a usable literal
+        self.by_literal: dict[str, list[int]] = {}
         for label, pats in table.items():
             for pat in pats:
-                lits = tuple(x.lower() for x in required_literals(pat))
+                lits, starts = required_literals(pat)
+                lits = tuple(dict.fromkeys(x.lower() for x in lits))
                 k = len(self.entries)
-                self.entries.append((label, lits, re.compile(pat)))
-                keys = {_key(x) for x in lits}
-                if not lits or "" in keys:
+                self.entries.append((label, lits, starts, re.compile(pat)))
+                if not lits:
                     self.always.append(k)
-                else:
-                    for key in keys:
-                        self.by_key.setdefault(key, []).append(k)
-        self.keyset = frozenset(self.by_key)
+                for lit in lits:
+                    self.by_literal.setdefault(lit, []).append(k)
 
-    def hits(self, text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+    def hits(self, text: str, found: Found) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         cand = set(self.always)
-        by_key = self.by_key
-        if grams is None:
-            grams = text_grams(text)
-        for key in grams & self.keyset:
-            cand.update(by_key[key])
+        by_literal = self.by_literal
+        for lit in found.keys() & by_literal.keys():
+            cand.update(by_literal[lit])
         entries = self.entries
         for k in sorted(cand):
-            label, lits, rx = entries[k]
-            if lits:
-                if len(lits) == 1:
-                    if lits[0] not in text:
-                        continue
-                elif not any(x in text for x in lits):
-                    continue
-            for m in rx.finditer(text):
+            label, lits, starts, rx = entries[k]
+            if starts:
+                matches = []
+                end = 0
+                for at in sorted({at for lit in lits for at in found.get(lit, ())}):
+                    if at >= end and (m := rx.match(text, at)):
+                        matches.append(m)
+                        end = m.end()
+            else:
+                matches = rx.finditer(text)
+            for m in matches:
                 s = m.group(0).strip()
                 if not s:
                     continue
-                found = out.setdefault(label, [])
-                if s not in found:
-                    found.append(s)
+                hit = out.setdefault(label, [])
+                if s not in hit:
+                    hit.append(s)
         return out
 
 
 _INTENT = _Table(INTENT_CUES)
 _NEG = _Table(NEGATIVE_CUES)
 _CATEGORY = _Table(CATEGORY_CUES)
+_SCANNER = _Scanner(lit for table in (_INTENT, _NEG, _CATEGORY) for lit in table.by_literal)
 
 
-def intent_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
+def scan(text: str) -> Found:
+    """Where the cue tables' literals occur in lower-cased `text`: computed once, shared by the tables."""
+    return _SCANNER.scan(text)
+
+
+def intent_hits(text: str, found: Found | None = None) -> dict[str, list[str]]:
     """Cue phrases per intent (and pseudo-label) found in lower-cased `text`."""
-    return _INTENT.hits(text, grams)
+    return _INTENT.hits(text, scan(text) if found is None else found)
 
 
-def negative_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
-    return _NEG.hits(text, grams)
+def negative_hits(text: str, found: Found | None = None) -> dict[str, list[str]]:
+    return _NEG.hits(text, scan(text) if found is None else found)
 
 
-def category_hits(text: str, grams: frozenset | None = None) -> dict[str, list[str]]:
-    return _CATEGORY.hits(text, grams)
+def category_hits(text: str, found: Found | None = None) -> dict[str, list[str]]:
+    return _CATEGORY.hits(text, scan(text) if found is None else found)
 
 
 INTENT_CUE_LABELS = _INTENT.labels

@@ -117,19 +117,19 @@ def prepare(mail: ParsedMail) -> Prepared:
     # a short reply ("done!", "ya está") leans on its thread's subject; a long one stands on its own
     use_subject = not reply or len(new.split()) < SHORT_REPLY_WORDS
     low = cues.match_text((decision if use_subject else new)[:2500])
-    grams = cues.text_grams(low)
-    p.intent_cues = cues.intent_hits(low, grams)
+    found = cues.scan(low)
+    p.intent_cues = cues.intent_hits(low, found)
     if "switch" in p.intent_cues:
         # "Survey is done. Something else: …" - the request is what follows the switch
         m = _SWITCH_RE.search(low)
         tail = low[m.end():] if m else ""
         if len(tail.split()) >= 8:
             low = tail
-            grams = cues.text_grams(low)
-            switched = cues.intent_hits(low, grams)
+            found = cues.scan(low)
+            switched = cues.intent_hits(low, found)
             switched["switch"] = p.intent_cues["switch"]
             p.intent_cues = switched
-    p.negative_cues = cues.negative_hits(low, grams)
+    p.negative_cues = cues.negative_hits(low, found)
     m = _ASIDE_RE.search(low)
     if m and len(low[:m.start()].split()) >= 8:
         # "…could you advise on the mission? By the way, thanks for the recording": the main request is before
@@ -137,7 +137,7 @@ def prepare(mail: ParsedMail) -> Prepared:
         p.category_cues = cues.category_hits(head)
         p.aside_cues = {k: v for k, v in cues.category_hits(tail).items() if k not in p.category_cues}
     else:
-        p.category_cues = cues.category_hits(low, grams)
+        p.category_cues = cues.category_hits(low, found)
     return p
 
 
