@@ -68,7 +68,7 @@ class Contact:
 @dataclass(frozen=True)
 class Member:
     name: str
-    country: str
+    country: str = ""  # not every registry entry knows it
 
 
 @dataclass(frozen=True)

@@ -77,43 +77,31 @@ def _literal_alts(pattern: str, limit: int = 8) -> tuple[str, ...]:
     return tuple(dict.fromkeys(alts))
 
 
+def _tokens(p: str, start: int = 0):
+    """(index, token, group depth after it) for each character of regex `p` from `start`; an escape
+    (backslash and the character it escapes) is one token."""
+    depth, i = 0, start
+    while i < len(p):
+        token = p[i:i + 2] if p[i] == "\\" else p[i]
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        yield i, token, depth
+        i += len(token)
+
+
 def _group_end(p: str, start: int) -> int:
     """Index just after the ')' closing the group that opens at p[start] == '('."""
-    depth = 0
-    i = start
-    while i < len(p):
-        c = p[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return len(p)
+    return next((i + 1 for i, token, depth in _tokens(p, start) if token == ")" and depth == 0), len(p))
 
 
 def _split_top(body: str) -> list[str]:
-    parts, depth, cur, i = [], 0, [], 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\":
-            cur.append(body[i:i + 2])
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        if c == "|" and depth == 0:
+    """The alternatives of `body` split at its top-level '|'."""
+    parts, cur = [], []
+    for _, token, depth in _tokens(body):
+        if token == "|" and depth == 0:
             parts.append("".join(cur))
             cur = []
         else:
-            cur.append(c)
-        i += 1
+            cur.append(token)
     parts.append("".join(cur))
     return parts
 
