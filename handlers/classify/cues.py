@@ -165,23 +165,27 @@ class Found(dict):
 
 
 class _Scanner:
-    """Every occurrence of every literal of the cue tables in one pass of one compiled pattern: at
-    each position the pattern finds the longest literal starting there, and the literals that are
-    its prefixes start there too."""
+    """Every occurrence of every literal of the cue tables with one compiled pattern: the pattern
+    finds the longest literal starting at the next position where one starts, the literals that are
+    its prefixes start there too, and the search goes on one character further (so overlapping
+    occurrences are found as well)."""
 
     def __init__(self, literals):
         literals = sorted(set(literals))
         known = set(literals)
-        self.rx = re.compile("(?=(" + _trie_pattern(literals) + "))")
+        self.rx = re.compile(_trie_pattern(literals))
         self.prefixes = {lit: tuple(lit[:n] for n in range(1, len(lit) + 1) if lit[:n] in known) for lit in literals}
 
     def scan(self, text: str) -> Found:
         found = Found()
         prefixes = self.prefixes
-        for m in self.rx.finditer(text):
+        search = self.rx.search
+        m = search(text)
+        while m:
             at = m.start()
-            for lit in prefixes[m.group(1)]:
+            for lit in prefixes[m.group()]:
                 found.setdefault(lit, []).append(at)
+            m = search(text, at + 1)
         return found
 
 
