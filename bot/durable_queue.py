@@ -6,11 +6,12 @@ attempt and (for the outbox) sets the `claimed` state: two desks on one PostgreS
 a row (FOR UPDATE SKIP LOCKED, and a row is ours only if our UPDATE took it), and rows claimed by a
 process that dies are claimed again when their lease runs out. The work is therefore at least once.
 
-Finished rows are marked by `Marks`: `mark_batch` rows in one commit, and none waits longer than
-`mark_interval_seconds` (a timer flushes them while the workers are busy or stalled). What a crash
-can repeat is what was finished but not yet marked: at most 2 × `mark_batch` + 2 × the number of
-workers (the rows of a flush under way, the next batch, one that overflowed it per worker, and one
-per worker whose server said yes while we had not read it yet).
+Finished rows are marked by `Marks`, in the background: `mark_batch` rows per commit, and none
+waits longer than `mark_interval_seconds`. What a crash can repeat is what was finished but not
+yet marked: at most 2 × `mark_batch` + 3 × the number of workers (a commit under way and the rows
+waiting for the next, each at most `mark_batch` - 1 + one per worker, since a worker that finds a
+full batch waiting stops until the commit is done; and one row per worker whose server said yes
+while we had not read it yet).
 """
 
 from __future__ import annotations
@@ -105,43 +106,58 @@ class DurableQueue:
 
 
 class Marks:
-    """Rows finished by the workers of one pass, marked done a batch at a time (see the module docstring).
+    """Rows finished by the workers of one pass, marked done in the background, a batch per commit.
 
-    `flush()` must be awaited when the pass ends; a pass that is cancelled leaves its last rows to
-    the timer, or, if the process ends first, to their lease (they go again: the bounded window).
+    A commit starts once `mark_batch` rows wait (or `mark_interval_seconds` after the first one);
+    while it runs the workers go on, and a worker that finds `mark_batch` rows waiting again waits
+    for it, so that what is finished but not marked stays bounded (the module docstring).
+    `flush()` writes what is left when the pass ends; rows of a commit that fails stay claimed and
+    go again when their lease ends.
     """
 
     def __init__(self, queue: DurableQueue) -> None:
         self.queue = queue
         self.limits = queue.limits
         self._rows: list[int] = []
-        self._lock = asyncio.Lock()
-        self._timer: asyncio.Task | None = None
+        self._writing: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     async def add(self, row_id: int) -> None:
         self._rows.append(row_id)
-        if len(self._rows) >= self.limits.mark_batch:
-            await self.flush()
-        elif self._timer is None:
-            self._timer = asyncio.create_task(self._flush_later())
+        if len(self._rows) < self.limits.mark_batch:
+            if self._timer is None and self._writing is None:
+                self._timer = asyncio.get_running_loop().call_later(self.limits.mark_interval_seconds, self._start)
+        elif self._writing is None:
+            self._start()
+        else:  # back-pressure: wait for the commit under way, which starts the next one
+            await asyncio.wait([self._writing])
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.limits.mark_interval_seconds)
+    def _start(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self._timer = None
-        try:
-            await self.flush()
-        except Exception:  # the rows stay claimed and go again when their lease ends (the database failed)
-            log.exception("marking %s rows done failed", self.queue.model.__name__)
-
-    async def flush(self) -> None:
-        async with self._lock:  # one commit at a time; the workers go on meanwhile
-            if self._timer is not None and self._timer is not asyncio.current_task():
-                self._timer.cancel()
-            self._timer = None
+        if self._rows and self._writing is None:
             rows, self._rows = self._rows, []
-            if not rows:
-                return
-            model = self.queue.model
+            self._writing = asyncio.create_task(self._write(rows))
+
+    async def _write(self, rows: list[int]) -> None:
+        model = self.queue.model
+        try:
             async with self.queue.db.transaction() as session:
                 await session.exec(update(model).where(model.id.in_(rows)).values(
                     state=self.queue.done_state, sent_at=utcnow(), last_error=None))
+        except Exception:  # the database failed: these rows go again when their lease ends
+            log.exception("marking %s %s rows done failed", len(rows), model.__name__)
+        finally:
+            self._writing = None
+            if len(self._rows) >= self.limits.mark_batch:
+                self._start()
+            elif self._rows and self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(self.limits.mark_interval_seconds, self._start)
+
+    async def flush(self) -> None:
+        """Write every row added so far (the end of a pass)."""
+        while self._writing is not None or self._rows:
+            if self._writing is None:
+                self._start()
+            await asyncio.wait([self._writing])

@@ -5,8 +5,8 @@ over connections kept open between passes (bot/smtp_pool.py), then marked `sent`
 (`EOCIC_OUTBOX_MARK_BATCH` rows per commit, none waiting longer than
 `EOCIC_OUTBOX_MARK_INTERVAL_SECONDS`). A crash after the server's 250 and before the mark leaves
 the row `sending`; once its lease runs out it is sent again with the same Message-ID (at least
-once). That resend window is at most 2 × `EOCIC_OUTBOX_MARK_BATCH` + 2 × `EOCIC_SMTP_CONNECTIONS`
-copies: 32 with the defaults (12 and 4 connections), about what one connection sends in 100 ms
+once). That resend window is at most 2 × `EOCIC_OUTBOX_MARK_BATCH` + 3 × `EOCIC_SMTP_CONNECTIONS`
+copies: 32 with the defaults and 4 connections, about what one connection sends in 100 ms
 (tests/test_lists_resend.py kills a bulk send and counts). Temporary failures (4xx, disconnects,
 timeouts) retry with exponential back-off; permanent ones (5xx) are marked failed with the
 server's answer.
@@ -20,6 +20,7 @@ next row; a row claimed more than `outbox_max_attempts` times is failed without 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -53,10 +54,12 @@ class OutboxSender:
                                   claimed=OutboxState.sending, done=OutboxState.sent)
         self.pool = SmtpPool(settings)
         self._keep_open = False  # connections stay open between passes (run(), send_all())
+        self._stop: asyncio.Event | None = None  # run()'s: a pass claims no more once it is set
         self._next_slot = 0.0  # monotonic time of the next send that outbox_rate_per_second allows
         self.wakeup = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         try:
             async with self._connections_kept():
                 await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
@@ -67,10 +70,11 @@ class OutboxSender:
             await alert(self.deps, "outbox", text, fault=True) if self.deps else log.error("outbox: %s", text)
 
     async def send_due(self, batch: int | None = None) -> int:
-        """One pass: claim due rows and send them over `smtp_connections` connections.
+        """One pass: send due rows over `smtp_connections` connections until none is due (or `stop` is set).
 
-        A claim is small (`outbox_claim_per_connection` per connection): rows claimed by a process
-        that then crashes wait for their lease to run out, so few should be claimed at a time.
+        Rows are claimed `batch` at a time (`outbox_claim_per_connection` per connection), the next
+        claim made while the last rows of the one before go out: rows claimed by a process that
+        then crashes wait for their lease to run out, so few are claimed at a time.
         """
         try:
             await self.pool.close_idle()
@@ -81,14 +85,13 @@ class OutboxSender:
             claimed = await self.queue.claim(batch)
             if not claimed:
                 return 0
-            rows: asyncio.Queue[OutboxMail] = asyncio.Queue()
-            for row in claimed:
-                rows.put_nowait(row)
+            feed = _Feed(self.queue, batch, claimed, lambda: not (self._stop and self._stop.is_set()))
             marks = self.queue.marks()
             try:
                 workers = min(self.settings.smtp_connections, len(claimed))
-                return sum(await asyncio.gather(*(self._drain(rows, marks) for _ in range(workers))))
+                return sum(await asyncio.gather(*(self._drain(feed, marks) for _ in range(workers))))
             finally:
+                feed.close()
                 await marks.flush()
         finally:
             if not self._keep_open:
@@ -111,12 +114,11 @@ class OutboxSender:
             self._keep_open = False
             await self.pool.close()
 
-    async def _drain(self, rows: asyncio.Queue[OutboxMail], marks: Marks) -> int:
+    async def _drain(self, feed: _Feed, marks: Marks) -> int:
         sent = 0
         smtp: aiosmtplib.SMTP | None = None
         try:
-            while not rows.empty():
-                row = rows.get_nowait()
+            while (row := await feed.get()) is not None:
                 try:
                     _check_sendable(row, self.settings.outbox_max_attempts)
                     if smtp is None:
@@ -185,6 +187,41 @@ class OutboxSender:
         delay = self.limits.backoff(row.attempts)
         log.warning("outbox %s to %s: temporary failure (%r); retry in %.0fs", row.id, row.recipient, exc, delay.total_seconds())
         await self.queue.later(row.id, delay, repr(exc), state=OutboxState.pending)
+
+
+class _Feed:
+    """The rows of one pass for its workers: the next batch is claimed when half of the last one is left."""
+
+    def __init__(self, queue: DurableQueue, batch: int, first: list[OutboxMail], go_on) -> None:
+        self.queue, self.batch, self.go_on = queue, batch, go_on
+        self.rows = collections.deque(first)
+        self._next: asyncio.Task | None = None
+        self._more = True
+
+    async def get(self) -> OutboxMail | None:
+        if self._next is not None and self._next.done():
+            self._take()
+        if self._more and self._next is None and len(self.rows) < self.batch / 2 and self.go_on():
+            self._next = asyncio.create_task(self.queue.claim(self.batch))
+        while not self.rows:
+            task = self._next
+            if task is None:
+                return None
+            await asyncio.wait([task])
+            if self._next is task:
+                self._take()
+        return self.rows.popleft()
+
+    def _take(self) -> None:
+        task, self._next = self._next, None
+        claimed = task.result()  # a failed claim fails the pass
+        self.rows.extend(claimed)
+        self._more = bool(claimed)
+
+    def close(self) -> None:
+        """The pass ends early (an error): a claim under way is dropped; what it took waits for its lease."""
+        if self._next is not None:
+            self._next.cancel()
 
 
 def _check_sendable(row: OutboxMail, max_attempts: int) -> None:
