@@ -66,9 +66,11 @@ class Limits:
 class DurableQueue:
     """The rows of one table (`model`: id, state, next_attempt_at, attempts, sent_at, last_error)."""
 
-    def __init__(self, db: Database, model, limits: Limits, *, due: tuple, claimed=None, done) -> None:
+    def __init__(self, db: Database, model, limits: Limits, *, due: tuple, claimed=None, done, columns=()) -> None:
+        """`columns`: what `claim()` returns of each row (plain rows, cheaper than ORM objects); all of it if empty."""
         self.db, self.model, self.limits = db, model, limits
         self.due_states, self.claimed_state, self.done_state = due, claimed, done
+        self.columns = columns
 
     def _due(self, now):
         return self.model.state.in_(self.due_states) & (self.model.next_attempt_at <= now)
@@ -90,7 +92,8 @@ class DurableQueue:
             )).scalars())
             if not taken:
                 return []
-            return list(await session.exec(select(model).where(model.id.in_(taken)).order_by(model.id)))
+            query = select(*self.columns) if self.columns else select(model)
+            return list(await session.exec(query.where(model.id.in_(taken)).order_by(model.id)))
 
     async def set(self, row_id: int, **values) -> None:
         """Change one row at once (a failure, a retry, a hold): rare, and each decided on its own."""
@@ -143,8 +146,8 @@ class Marks:
     async def _write(self, rows: list[int]) -> None:
         model = self.queue.model
         try:
-            async with self.queue.db.transaction() as session:
-                await session.exec(update(model).where(model.id.in_(rows)).values(
+            async with self.queue.db.engine.begin() as conn:  # a Core statement: no ORM session to set up per commit
+                await conn.execute(update(model.__table__).where(model.__table__.c.id.in_(rows)).values(
                     state=self.queue.done_state, sent_at=utcnow(), last_error=None))
         except Exception:  # the database failed: these rows go again when their lease ends
             log.exception("marking %s %s rows done failed", len(rows), model.__name__)

@@ -149,10 +149,11 @@ async def due(session: AsyncSession) -> list[int]:
     return list(await session.exec(query.order_by(Announcement.id)))
 
 
-async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BATCH) -> Progress:
+async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BATCH, written=None) -> Progress:
     """Write the missing outbox rows of an approved announcement, `batch` recipients per transaction.
 
-    Mail is composed outside the write transactions, so the outbox sender keeps sending meanwhile.
+    Mail is composed outside the write transactions, so the outbox sender keeps sending meanwhile;
+    `written()` is called after each batch's commit (the running desk wakes its outbox with it).
     Safe to run again at any time, from any process: who has a row is skipped.
     """
     async with db.transaction() as session:
@@ -182,6 +183,8 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
             await write(rows)
         except IntegrityError:  # another process wrote some of these rows at the same moment: skip those now
             await write(rows)
+        if written is not None:
+            written()
     async with db.transaction() as session:
         ann = await get(session, ident)
         if ann.state is AnnouncementState.sending:

@@ -3,7 +3,7 @@ copies sent twice are few (the outbox's stated resend window) and carry their or
 
 Sent rows are marked in batches (bot/durable_queue.py): a crash can repeat what the SMTP server
 accepted but the desk had not marked yet, at most 2 × EOCIC_OUTBOX_MARK_BATCH + 3 × EOCIC_SMTP_CONNECTIONS
-copies (32 with the defaults and 4 connections). Unlike tests/test_lists_bulk.py nothing holds the
+copies (92 with the defaults and 4 connections). Unlike tests/test_lists_bulk.py nothing holds the
 server back: the kill comes in the middle of full-speed sending.
 """
 
@@ -43,7 +43,7 @@ async def test_a_bulk_send_killed_mid_flight_resends_at_most_the_window_with_the
                "EOCIC_OUTBOX_LEASE_SECONDS": "3"}
         settings = load_settings(data_dir=env["EOCIC_DATA_DIR"], secret_key=env["EOCIC_SECRET_KEY"])
         window = 2 * settings.outbox_mark_batch + 3 * CONNECTIONS
-        assert window == 32  # the figure the README and bot/outbox.py state
+        assert window == 92  # the figure the README and bot/outbox.py state
         await add_subscribers(env, RECIPIENTS)
         (tmp_path / "issue.md").write_text("## From the editor\n\nWelcome to the EOCIC newsletter.\n")
         proc = start_desk_process(env, "announce", "--list", "newsletter", "--subject", "EOCIC newsletter No 4",
