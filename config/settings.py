@@ -148,7 +148,7 @@ class Settings(BaseSettings):
 
     # --- The durable queue of the outbox and of the Slack delivery (bot/durable_queue.py) ---------
     outbox_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, description="longest back-off between tries")
-    outbox_claim_per_connection: int = Field(default=25, ge=1, le=1000, description="rows claimed per SMTP connection and pass")
+    outbox_claim_per_connection: int = Field(default=100, ge=1, le=1000, description="rows claimed per SMTP connection and pass")
     outbox_mark_batch: int = Field(default=40, ge=1, le=1000, description="sent rows marked in one commit")
     outbox_mark_interval_seconds: float = Field(default=0.1, gt=0, le=10, description="longest wait before a sent row is marked")
     smtp_idle_seconds: float = Field(default=60.0, gt=0, description="an SMTP connection unused this long is closed")
