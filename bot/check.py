@@ -56,7 +56,7 @@ async def check_imap(settings: Settings) -> str:
 
 async def check_smtp(settings: Settings) -> str:
     from bot.mail_login import smtp_login
-    from bot.outbox import smtp_client
+    from bot.smtp_pool import smtp_client
 
     smtp = smtp_client(settings)
     await smtp.connect()

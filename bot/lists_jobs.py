@@ -27,17 +27,17 @@ def register_jobs(scheduler, desk) -> None:
 
 async def run_due_lists() -> None:
     desk = current_desk()
-    await send_due(desk.db, desk.settings)
+    await send_due(desk.db, desk.settings, written=desk.deps.mail_queued)
     desk.deps.mail_queued()
 
 
-async def send_due(db, settings) -> dict:
-    """Queue due announcements. Returns what was done (for logs and tests)."""
+async def send_due(db, settings, written=None) -> dict:
+    """Queue due announcements (`written()` after each batch of rows). Returns what was done (for logs and tests)."""
     done = {"announcements": []}
     async with db.session() as session:
         due = await announcements.due(session)
     for ident in due:
-        figures = await announcements.queue(db, settings, ident)
+        figures = await announcements.queue(db, settings, ident, written=written)
         done["announcements"].append(figures.as_dict())
         log.info("%s", figures.text())
         async with db.transaction() as session:

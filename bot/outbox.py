@@ -1,11 +1,15 @@
 """The outbox sender: delivers outbox rows over SMTP (aiosmtplib) and records the outcome.
 
-A row is claimed by setting it to `sending` with a lease (`next_attempt_at` in the future),
-sent, then marked `sent` the moment the server accepts it. A crash in between leaves the row
-`sending`; once its lease runs out it is sent again with the same Message-ID (at least once,
-and the window is only the time between the server's 250 and our commit). Temporary failures
-(4xx, disconnects, timeouts) retry with exponential back-off; permanent ones (5xx) are marked
-failed with the server's answer.
+Rows go through the durable queue (bot/durable_queue.py): claimed as `sending` with a lease, sent
+over connections kept open between passes (bot/smtp_pool.py), then marked `sent` a batch at a time
+(`EOCIC_OUTBOX_MARK_BATCH` rows per commit, none waiting longer than
+`EOCIC_OUTBOX_MARK_INTERVAL_SECONDS`). A crash after the server's 250 and before the mark leaves
+the row `sending`; once its lease runs out it is sent again with the same Message-ID (at least
+once). That resend window is at most 2 × `EOCIC_OUTBOX_MARK_BATCH` + 3 × `EOCIC_SMTP_CONNECTIONS`
+copies: 92 with the defaults and 4 connections, 23 a connection, about what one connection sends in 100 ms
+(tests/test_lists_resend.py kills a bulk send and counts). Temporary failures (4xx, disconnects,
+timeouts) retry with exponential back-off; permanent ones (5xx) are marked failed with the
+server's answer.
 
 One row can only fail itself: a row that cannot be sent as it is (no single valid recipient, no
 bytes, an internationalised address the server cannot take without SMTPUTF8, or any other error
@@ -16,44 +20,29 @@ next row; a row claimed more than `outbox_max_attempts` times is failed without 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
-import ssl
 import time
-from datetime import timedelta
 
 import aiosmtplib
-from sqlalchemy import or_, update
-from sqlmodel import select
 
-from bot.mail_login import smtp_login
+from bot.durable_queue import DurableQueue, Limits, Marks
 from bot.oauth2 import CredentialRefused
 from bot.passes import run_passes
-from config.settings import Security, Settings
+from bot.smtp_pool import FAILURES, SmtpPool, close
+from config.settings import Settings
 from handlers.outgoing import BadAddress, envelope_address, needs_smtputf8
-from models.base import utcnow
 from models.db import Database
 from models.outbox import OutboxMail, OutboxState
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 6 * 3600
-ROWS_PER_CONNECTION = 25
+SENT_COLUMNS = tuple(getattr(OutboxMail, name) for name in ("id", "mail_from", "recipient", "rcpt_to", "raw", "attempts"))
 
 
 class PermanentFailure(Exception):
     pass
-
-
-def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
-    security = settings.smtp_security
-    return aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        use_tls=security is Security.ssl,
-        start_tls=True if security is Security.starttls else False,
-        tls_context=ssl.create_default_context() if security is not Security.none else None,
-        timeout=settings.smtp_timeout_seconds,
-    )  # the login is bot.mail_login.smtp_login(), after connect()
 
 
 class OutboxSender:
@@ -61,13 +50,21 @@ class OutboxSender:
         self.db = db
         self.deps = deps  # for alerts
         self.settings = settings
-        self.lease = timedelta(seconds=lease_seconds or settings.outbox_lease_seconds)
+        self.limits = Limits.outbox(settings, lease_seconds)
+        self.lease = self.limits.lease
+        self.queue = DurableQueue(db, OutboxMail, self.limits, due=(OutboxState.pending, OutboxState.sending),
+                                  claimed=OutboxState.sending, done=OutboxState.sent, columns=SENT_COLUMNS)
+        self.pool = SmtpPool(settings)
+        self._keep_open = False  # connections stay open between passes (run(), send_all())
+        self._stop: asyncio.Event | None = None  # run()'s: a pass claims no more once it is set
         self._next_slot = 0.0  # monotonic time of the next send that outbox_rate_per_second allows
         self.wakeup = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         try:
-            await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
+            async with self._connections_kept():
+                await run_passes("outbox", self.send_due, stop, self.wakeup, self.settings.outbox_poll_seconds)
         except CredentialRefused as exc:  # claimed rows go out after a restart, once their lease ends
             from handlers.alerts import alert
 
@@ -75,87 +72,80 @@ class OutboxSender:
             await alert(self.deps, "outbox", text, fault=True) if self.deps else log.error("outbox: %s", text)
 
     async def send_due(self, batch: int | None = None) -> int:
-        """One pass: claim due rows and send them over `smtp_connections` connections.
+        """One pass: send due rows over `smtp_connections` connections until none is due (or `stop` is set).
 
-        A claim is small (`ROWS_PER_CONNECTION` per connection): rows claimed by a process that
-        then crashes wait for their lease to run out, so few should be claimed at a time.
+        Rows are claimed `batch` at a time (`outbox_claim_per_connection` per connection), the next
+        claim made while the last rows of the one before go out. Rows claimed by a process that
+        then crashes wait for their lease to run out (late, never doubled), so a claim is bounded;
+        each claim costs a few milliseconds of the event loop, so it is not tiny either.
         """
-        batch = batch or ROWS_PER_CONNECTION * self.settings.smtp_connections
-        rate = self.settings.outbox_rate_per_second
-        if rate:  # claim no more than can go out well within the lease
-            batch = max(1, min(batch, int(rate * self.lease.total_seconds() / 2)))
-        claimed = await self._claim(batch)
-        if not claimed:
-            return 0
-        queue: asyncio.Queue[OutboxMail] = asyncio.Queue()
-        for row in claimed:
-            queue.put_nowait(row)
-        workers = min(self.settings.smtp_connections, len(claimed))
-        results = await asyncio.gather(*(self._drain(queue) for _ in range(workers)))
-        return sum(results)
+        try:
+            await self.pool.close_idle()
+            batch = batch or self.limits.batch * self.settings.smtp_connections
+            rate = self.settings.outbox_rate_per_second
+            if rate:  # claim no more than can go out well within the lease
+                batch = max(1, min(batch, int(rate * self.lease.total_seconds() / 2)))
+            claimed = await self.queue.claim(batch)
+            if not claimed:
+                return 0
+            feed = _Feed(self.queue, batch, claimed, lambda: not (self._stop and self._stop.is_set()))
+            marks = self.queue.marks()
+            try:
+                workers = min(self.settings.smtp_connections, len(claimed))
+                return sum(await asyncio.gather(*(self._drain(feed, marks) for _ in range(workers))))
+            finally:
+                feed.close()
+                await marks.flush()
+        finally:
+            if not self._keep_open:
+                await self.pool.close()
 
     async def send_all(self) -> int:
         """Send until nothing is due (commands that send and exit)."""
         total = 0
-        while sent := await self.send_due():
-            total += sent
+        async with self._connections_kept():
+            while sent := await self.send_due():
+                total += sent
         return total
 
-    async def _claim(self, batch: int) -> list[OutboxMail]:
-        now = utcnow()
-        due = or_(OutboxMail.state == OutboxState.pending, OutboxMail.state == OutboxState.sending)
-        async with self.db.transaction() as session:
-            # Several desks may claim at once (PostgreSQL): rows another one holds are skipped, and
-            # a row is ours only if our own UPDATE took it (RETURNING), never because it looks claimed.
-            ids = list(
-                await session.exec(
-                    select(OutboxMail.id).where(due, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id)
-                    .limit(batch).with_for_update(skip_locked=True)
-                )
-            )
-            if not ids:
-                return []
-            taken = list((await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id.in_(ids), due, OutboxMail.next_attempt_at <= now)
-                .values(state=OutboxState.sending, next_attempt_at=now + self.lease, attempts=OutboxMail.attempts + 1)
-                .returning(OutboxMail.id)
-            )).scalars())
-            if not taken:
-                return []
-            return list(await session.exec(select(OutboxMail).where(OutboxMail.id.in_(taken)).order_by(OutboxMail.id)))
+    @contextlib.asynccontextmanager
+    async def _connections_kept(self):
+        self._keep_open = True
+        try:
+            yield
+        finally:
+            self._keep_open = False
+            await self.pool.close()
 
-    async def _drain(self, queue: asyncio.Queue[OutboxMail]) -> int:
+    async def _drain(self, feed: _Feed, marks: Marks) -> int:
         sent = 0
         smtp: aiosmtplib.SMTP | None = None
         try:
-            while not queue.empty():
-                row = queue.get_nowait()
+            while (row := await feed.get()) is not None:
                 try:
                     _check_sendable(row, self.settings.outbox_max_attempts)
-                    if smtp is None or not smtp.is_connected:
-                        smtp = smtp_client(self.settings)
-                        await smtp.connect()
-                        await smtp_login(smtp, self.settings)
+                    if smtp is None:
+                        smtp = await self.pool.acquire()
                     await self._throttle()
                     await self._send_one(smtp, row)
-                    await self._mark_sent(row)
+                    await marks.add(row.id)
                     sent += 1
                 except PermanentFailure as exc:
                     await self._mark_failed(row, str(exc))
                 except CredentialRefused:
                     raise  # the login, not this row: the outbox stops (run()) and the row waits for its lease
-                except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                except FAILURES as exc:
                     await self._retry_later(row, exc)
-                    await _close(smtp)
+                    await close(smtp)
                     smtp = None
                 except Exception as exc:  # the same bytes would fail again: this row only
                     log.exception("outbox %s cannot be sent", row.id)
                     await self._mark_failed(row, f"cannot be sent: {exc!r}")
-                    await _close(smtp)
+                    await close(smtp)
                     smtp = None
         finally:
-            await _close(smtp)
+            if smtp is not None:
+                self.pool.release(smtp)
         return sent
 
     async def _throttle(self) -> None:
@@ -189,31 +179,52 @@ class OutboxSender:
         if errors:
             log.warning("outbox %s: some recipients refused: %s", row.id, errors)
 
-    async def _mark_sent(self, row: OutboxMail) -> None:
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.sent, sent_at=utcnow(), last_error=None)
-            )
-
     async def _mark_failed(self, row: OutboxMail, error: str) -> None:
         log.error("outbox %s to %s failed permanently: %s", row.id, row.recipient, error)
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(OutboxMail).where(OutboxMail.id == row.id).values(state=OutboxState.failed, last_error=error[:2000])
-            )
+        await self.queue.set(row.id, state=OutboxState.failed, last_error=error[:2000])
 
     async def _retry_later(self, row: OutboxMail, exc: BaseException) -> None:
-        if row.attempts >= self.settings.outbox_max_attempts:
+        if row.attempts >= self.limits.max_attempts:
             await self._mark_failed(row, f"gave up after {row.attempts} attempts: {exc!r}")
             return
-        delay = min(self.settings.outbox_retry_base_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS)
-        log.warning("outbox %s to %s: temporary failure (%r); retry in %.0fs", row.id, row.recipient, exc, delay)
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(OutboxMail)
-                .where(OutboxMail.id == row.id)
-                .values(state=OutboxState.pending, next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=repr(exc)[:2000])
-            )
+        delay = self.limits.backoff(row.attempts)
+        log.warning("outbox %s to %s: temporary failure (%r); retry in %.0fs", row.id, row.recipient, exc, delay.total_seconds())
+        await self.queue.later(row.id, delay, repr(exc), state=OutboxState.pending)
+
+
+class _Feed:
+    """The rows of one pass for its workers: the next batch is claimed when half of the last one is left."""
+
+    def __init__(self, queue: DurableQueue, batch: int, first: list[OutboxMail], go_on) -> None:
+        self.queue, self.batch, self.go_on = queue, batch, go_on
+        self.rows = collections.deque(first)
+        self._next: asyncio.Task | None = None
+        self._more = True
+
+    async def get(self) -> OutboxMail | None:
+        if self._next is not None and self._next.done():
+            self._take()
+        if self._more and self._next is None and len(self.rows) < self.batch / 2 and self.go_on():
+            self._next = asyncio.create_task(self.queue.claim(self.batch))
+        while not self.rows:
+            task = self._next
+            if task is None:
+                return None
+            await asyncio.wait([task])
+            if self._next is task:
+                self._take()
+        return self.rows.popleft()
+
+    def _take(self) -> None:
+        task, self._next = self._next, None
+        claimed = task.result()  # a failed claim fails the pass
+        self.rows.extend(claimed)
+        self._more = bool(claimed)
+
+    def close(self) -> None:
+        """The pass ends early (an error): a claim under way is dropped; what it took waits for its lease."""
+        if self._next is not None:
+            self._next.cancel()
 
 
 def _check_sendable(row: OutboxMail, max_attempts: int) -> None:
@@ -228,11 +239,3 @@ def _check_sendable(row: OutboxMail, max_attempts: int) -> None:
         envelope_address(row.rcpt_to[0])
     except BadAddress as exc:
         raise PermanentFailure(str(exc)) from None
-
-
-async def _close(smtp: aiosmtplib.SMTP | None) -> None:
-    if smtp is not None and smtp.is_connected:
-        try:
-            await smtp.quit()
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
-            smtp.close()

@@ -3,7 +3,9 @@
 A card notice renders the ticket as it is now: the first one posts the card (its channel and
 ts go into `SlackCard`), later ones `chat.update` it; every pending card notice of the ticket
 up to that point is then done. Thread notices wait for their card. A row is claimed with a
-lease, so two desks on one database do not both send it.
+lease through the durable queue (bot/durable_queue.py) that the outbox uses too, so two desks
+on one database do not both send it; its lease, back-off and batch come from the EOCIC_SLACK_*
+settings.
 
 Failures by kind (bot/slack_errors.py): `ratelimited` waits Retry-After (the SDK's
 AsyncRateLimitErrorRetryHandler first retries twice itself); network errors and 5xx back off
@@ -30,6 +32,7 @@ from sqlmodel import select
 from bot import slack_errors
 from bot.slack import blocks as slack_blocks
 from bot.slack import files as slack_files
+from bot.durable_queue import DurableQueue, Limits
 from bot.passes import run_passes
 from config.settings import Settings
 from handlers import complementarities, survey_answers, survey_commands, ticket_queries
@@ -40,9 +43,6 @@ from models.tickets import Ticket
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8  # transient failures; then the notice is held
-RETRY_BASE_SECONDS = 5.0
-LEASE = timedelta(seconds=60)
 WAIT_FOR_CARD = timedelta(seconds=5)
 
 
@@ -63,7 +63,8 @@ class SlackDelivery:
         self.poll_seconds = poll_seconds
         self.interval = 1.0 / settings.slack_messages_per_second
         self.wakeup = asyncio.Event()
-        self.retry_base_seconds = RETRY_BASE_SECONDS
+        self.limits = Limits.slack(settings)
+        self.queue = DurableQueue(db, SlackNotice, self.limits, due=(NoticeState.pending,), done=NoticeState.sent)
         self.errors: Counter[str] = Counter()  # Slack API failures seen, by error code (/metrics)
         self._last_post: dict[str, float] = {}
         self._told: set[tuple[str, str]] = set()  # (error, channel) already logged with what to do
@@ -71,47 +72,46 @@ class SlackDelivery:
     async def run(self, stop: asyncio.Event) -> None:
         await run_passes("Slack delivery", self.deliver_due, stop, self.wakeup, self.poll_seconds)
 
-    async def deliver_due(self, batch: int = 50) -> int:
-        """One pass over due notices, oldest first (a card goes before its thread messages)."""
-        async with self.db.session() as session:
-            ids = list(await session.exec(
-                select(SlackNotice.id)
-                .where(SlackNotice.state == NoticeState.pending, SlackNotice.next_attempt_at <= utcnow())
-                .order_by(SlackNotice.id).limit(batch)
-            ))
-        done = 0
-        for notice_id in ids:
-            notice = await self._claim(notice_id)
-            if notice is None:
-                continue
-            try:
-                requeued = await self._deliver(notice)
-                done += 1
-                self._told.clear()  # Slack answers again: a new refusal deserves a new line
-                if requeued:
-                    break
-            except CardMissing as exc:
-                if exc.held:
-                    await self._hold(notice, CARD_HELD, "waiting for the ticket's card, which is held", quiet=True)
-                elif exc.coming:
-                    await self._later(notice, WAIT_FOR_CARD, "waiting for the ticket's card", count=False)
-                else:
-                    await self._failed_attempt(notice, exc)
-            except (SlackApiError, *slack_errors.NETWORK) as exc:
-                await self._failed_attempt(notice, exc)
-        return done
+    @property
+    def retry_base_seconds(self) -> float:
+        return self.limits.backoff_base_seconds
 
-    async def _claim(self, notice_id: int) -> SlackNotice | None:
-        now = utcnow()
-        async with self.db.transaction() as session:
-            result = await session.exec(
-                update(SlackNotice)
-                .where(SlackNotice.id == notice_id, SlackNotice.state == NoticeState.pending, SlackNotice.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE, attempts=SlackNotice.attempts + 1)
-            )
-            if result.rowcount != 1:
-                return None
-            return await session.get(SlackNotice, notice_id)
+    @retry_base_seconds.setter
+    def retry_base_seconds(self, seconds: float) -> None:  # tests retry sooner than EOCIC_SLACK_RETRY_BASE_SECONDS
+        self.limits.backoff_base_seconds = seconds
+
+    async def deliver_due(self, batch: int | None = None) -> int:
+        """One pass over due notices, oldest first (a card goes before its thread messages).
+
+        Notices are claimed one at a time: delivering one can finish or bring back others.
+        """
+        done = 0
+        marks = self.queue.marks()
+        try:
+            for _ in range(batch or self.limits.batch):
+                claimed = await self.queue.claim(1)
+                if not claimed:
+                    break
+                notice = claimed[0]
+                try:
+                    requeued = await self._deliver(notice)
+                    await marks.add(notice.id)
+                    done += 1
+                    self._told.clear()  # Slack answers again: a new refusal deserves a new line
+                    if requeued:
+                        break
+                except CardMissing as exc:
+                    if exc.held:
+                        await self._hold(notice, CARD_HELD, "waiting for the ticket's card, which is held", quiet=True)
+                    elif exc.coming:
+                        await self._later(notice, WAIT_FOR_CARD, "waiting for the ticket's card", count=False)
+                    else:
+                        await self._failed_attempt(notice, exc)
+                except (SlackApiError, *slack_errors.NETWORK) as exc:
+                    await self._failed_attempt(notice, exc)
+        finally:
+            await marks.flush()
+        return done
 
     async def _deliver(self, notice: SlackNotice) -> bool:
         """Deliver one notice; True when older notices came back to the queue (start a new pass, in order)."""
@@ -130,7 +130,6 @@ class SlackDelivery:
                     log.error("progress report for notice %s not made: %s", notice.key, exc)
                 else:
                     await slack_files.upload(self.client, notice.channel, [report])
-            await self._done(notice)
         return False
 
     async def _card(self, notice: SlackNotice) -> bool:
@@ -170,7 +169,6 @@ class SlackDelivery:
                        SlackNotice.error_code == CARD_HELD)
                 .values(state=NoticeState.pending, next_attempt_at=utcnow())
             )
-        await self._done(notice)
         return requeued.rowcount > 0
 
     async def _post_blocks(self, notice: SlackNotice, channel: str, text: str, blocks: list[dict], plain: str):
@@ -221,7 +219,6 @@ class SlackDelivery:
             raise CardMissing(NoticeState.pending in card_states, held=NoticeState.held in card_states)
         text = slack_blocks.thread_message(notice.payload)
         await self._post(card.channel, text=text, thread_ts=card.ts)
-        await self._done(notice)
 
     async def _post(self, channel: str, **kwargs):
         return await self._call(channel, self.client.chat_postMessage, channel=channel, **kwargs)
@@ -236,19 +233,8 @@ class SlackDelivery:
         finally:
             self._last_post[lane] = time.monotonic()
 
-    async def _done(self, notice: SlackNotice) -> None:
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(SlackNotice).where(SlackNotice.id == notice.id)
-                .values(state=NoticeState.sent, sent_at=utcnow(), last_error=None)
-            )
-
     async def _later(self, notice: SlackNotice, delay: timedelta, why: str, *, count: bool = True) -> None:
-        values = {"next_attempt_at": utcnow() + delay, "last_error": why[:2000]}
-        if not count:
-            values["attempts"] = SlackNotice.attempts - 1
-        async with self.db.transaction() as session:
-            await session.exec(update(SlackNotice).where(SlackNotice.id == notice.id).values(**values))
+        await self.queue.later(notice.id, delay, why, **({} if count else {"attempts": SlackNotice.attempts - 1}))
 
     async def _failed_attempt(self, notice: SlackNotice, exc: BaseException) -> None:
         error, kind = slack_errors.code(exc), slack_errors.kind(exc)
@@ -260,19 +246,17 @@ class SlackDelivery:
             await self._later(notice, timedelta(seconds=delay), error, count=False)
         elif kind != "transient":
             await self._hold(notice, error, slack_errors.what_to_do(exc, notice.channel))
-        elif notice.attempts >= MAX_ATTEMPTS:
+        elif notice.attempts >= self.limits.max_attempts:
             await self._hold(notice, error, f"Slack: still failing after {notice.attempts} attempts ({error}): "
                                             f"check the network and Slack's status, {slack_errors.REDRIVE}")
         else:
-            delay = timedelta(seconds=min(self.retry_base_seconds * 2 ** (notice.attempts - 1), 3600))
+            delay = self.limits.backoff(notice.attempts)
             log.warning("Slack notice %s: %s; retry in %ss", notice.id, error, delay.total_seconds())
             await self._later(notice, delay, error)
 
     async def _hold(self, notice: SlackNotice, error: str, what_to_do: str, *, quiet: bool = False) -> None:
         """Keep the notice until a person fixed the cause; say once what to do."""
-        async with self.db.transaction() as session:
-            await session.exec(update(SlackNotice).where(SlackNotice.id == notice.id).values(
-                state=NoticeState.held, error_code=error[:64], last_error=what_to_do[:2000]))
+        await self.queue.set(notice.id, state=NoticeState.held, error_code=error[:64], last_error=what_to_do[:2000])
         if quiet or (error, notice.channel) in self._told:
             log.info("Slack notice %s (%s) held: %s", notice.id, notice.key, error)
         else:

@@ -146,6 +146,33 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = Field(default=30.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # --- The durable queue of the outbox and of the Slack delivery (bot/durable_queue.py) ---------
+    outbox_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, description="longest back-off between tries")
+    outbox_claim_per_connection: int = Field(default=100, ge=1, le=1000, description="rows claimed per SMTP connection and pass")
+    outbox_mark_batch: int = Field(default=40, ge=1, le=1000, description="sent rows marked in one commit")
+    outbox_mark_interval_seconds: float = Field(default=0.1, gt=0, le=10, description="longest wait before a sent row is marked")
+    smtp_idle_seconds: float = Field(default=60.0, gt=0, description="an SMTP connection unused this long is closed")
+    slack_lease_seconds: float = Field(default=60.0, gt=0, description="a claimed notice is tried again after this")
+    slack_retry_base_seconds: float = Field(default=5.0, gt=0, description="first retry delay, doubling per attempt")
+    slack_retry_max_seconds: float = Field(default=3600.0, gt=0, description="longest back-off between tries")
+    slack_max_attempts: int = Field(default=8, ge=1, description="transient failures before a notice is held")
+    slack_claim_batch: int = Field(default=50, ge=1, le=1000, description="notices looked at per pass")
+    slack_mark_batch: int = Field(default=1, ge=1, le=1000, description="delivered notices marked in one commit")
+    slack_mark_interval_seconds: float = Field(default=0.1, gt=0, le=10, description="longest wait before a delivered notice is marked")
+
+    @model_validator(mode="after")
+    def _queue_limits(self):
+        for queue in ("outbox", "slack"):
+            base, most = getattr(self, f"{queue}_retry_base_seconds"), getattr(self, f"{queue}_retry_max_seconds")
+            if most < base:
+                raise ValueError(f"EOCIC_{queue.upper()}_RETRY_MAX_SECONDS ({most:g}) is shorter than "
+                                 f"EOCIC_{queue.upper()}_RETRY_BASE_SECONDS ({base:g})")
+            mark, lease = getattr(self, f"{queue}_mark_interval_seconds"), getattr(self, f"{queue}_lease_seconds")
+            if mark * 10 > lease:  # a finished row must be marked long before its lease ends, or it goes twice
+                raise ValueError(f"EOCIC_{queue.upper()}_MARK_INTERVAL_SECONDS ({mark:g}) must be at most a tenth of "
+                                 f"EOCIC_{queue.upper()}_LEASE_SECONDS ({lease:g})")
+        return self
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     log_level: str = "INFO"

@@ -9,6 +9,7 @@ the outbox rows themselves.
 
 from __future__ import annotations
 
+import email.utils
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -16,13 +17,14 @@ from datetime import datetime, timedelta
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
-from handlers.lists import compose_list_mail, get_list, unsubscribe_url
+from handlers.campaign_copies import PLACEHOLDER, CampaignCopies, personalise
+from handlers.lists import get_list
 from handlers.outgoing import queue_mail
 from models.audit import add_audited, audit, get_or_raise
 from models.base import utcnow
@@ -32,7 +34,6 @@ from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from templates import environment
 
-UNSUBSCRIBE_PLACEHOLDER = "@@UNSUBSCRIBE_URL@@"
 BATCH = 500
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
@@ -72,21 +73,13 @@ def markdown_to_text(markdown: str) -> str:
 
 
 def render(subject: str, markdown: str, mlist: MailingList) -> tuple[str, str]:
-    """(text, html) with UNSUBSCRIBE_PLACEHOLDER where each recipient's own link goes."""
+    """(text, html) with PLACEHOLDER where each recipient's own link goes."""
     env = environment()
     ctx = dict(title=subject, list_name=mlist.name, list_description=mlist.description,
-               unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER)
+               unsubscribe_url=PLACEHOLDER)
     text = env.get_template("mail/newsletter.txt.j2").render(body=markdown_to_text(markdown), **ctx)
     html = env.get_template("mail/newsletter.html.j2").render(body_html=Markup(markdown_to_html(markdown)), **ctx)
     return text, html
-
-
-def personalise(settings: Settings, mlist: MailingList, contact: Contact, subject: str, text: str, html: str):
-    url = unsubscribe_url(settings, mlist, contact)
-    return compose_list_mail(
-        settings, mlist, contact, subject=subject,
-        text=text.replace(UNSUBSCRIBE_PLACEHOLDER, url), html=html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-    )
 
 
 async def create(
@@ -156,10 +149,11 @@ async def due(session: AsyncSession) -> list[int]:
     return list(await session.exec(query.order_by(Announcement.id)))
 
 
-async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BATCH) -> Progress:
+async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BATCH, written=None) -> Progress:
     """Write the missing outbox rows of an approved announcement, `batch` recipients per transaction.
 
-    Mail is composed outside the write transactions, so the outbox sender keeps sending meanwhile.
+    Mail is composed outside the write transactions, so the outbox sender keeps sending meanwhile;
+    `written()` is called after each batch's commit (the running desk wakes its outbox with it).
     Safe to run again at any time, from any process: who has a row is skipped.
     """
     async with db.transaction() as session:
@@ -172,20 +166,25 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
         recipients = await members(session, mlist)
         prefix = f"announce:{ident}:"
         done = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.like(prefix + "%"))))
-    text, html = render(ann.subject, ann.markdown, mlist)
+    copies = CampaignCopies(settings, mlist, ann.subject, *render(ann.subject, ann.markdown, mlist))
     todo = [c for c in recipients if f"{prefix}{c.id}" not in done]
 
-    async def write(chunk) -> None:
-        async with db.transaction() as session:
-            for contact, msg in chunk:
-                await queue_mail(session, msg, key=f"{prefix}{contact.id}", kind="announce")
+    async def write(rows: list[dict]) -> None:
+        async with db.transaction() as session:  # skips the rows another process wrote meanwhile
+            there = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.in_([r["key"] for r in rows]))))
+            rows = [r for r in rows if r["key"] not in there]
+            if rows:
+                await (await session.connection()).execute(insert(OutboxMail.__table__), rows)
 
     for start in range(0, len(todo), batch):
-        chunk = [(c, personalise(settings, mlist, c, ann.subject, text, html)) for c in todo[start:start + batch]]
+        date, now = email.utils.formatdate(localtime=False, usegmt=True), utcnow()
+        rows = [copies.row(c, key=f"{prefix}{c.id}", kind="announce", date=date, now=now) for c in todo[start:start + batch]]
         try:
-            await write(chunk)
+            await write(rows)
         except IntegrityError:  # another process wrote some of these rows at the same moment: skip those now
-            await write(chunk)
+            await write(rows)
+        if written is not None:
+            written()
     async with db.transaction() as session:
         ann = await get(session, ident)
         if ann.state is AnnouncementState.sending:

@@ -127,6 +127,14 @@ async def queue_mail(
     existing = (await session.exec(select(OutboxMail.id).where(OutboxMail.key == key))).first()
     if existing is not None:
         return None
+    row = outbox_row(msg, key=key, kind=kind, ticket_id=ticket_id)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def outbox_row(msg: EmailMessage, *, key: str, kind: str, ticket_id: int | None = None) -> OutboxMail:
+    """The outbox row of `msg` (not added to any session): `failed` if it has no single valid recipient."""
     mail_from = msg["From"].addresses[0].addr_spec if msg["From"] and msg["From"].addresses else ""
     row = OutboxMail(key=key, kind=kind, ticket_id=ticket_id, message_id=msg["Message-ID"], mail_from=mail_from)
     try:
@@ -137,8 +145,6 @@ async def queue_mail(
     except BadAddress as exc:
         row.recipient = " ".join(str(msg.get("To", "")).split())[:320].lower()
         row.rcpt_to, row.state, row.last_error = [], OutboxState.failed, f"not sent: {exc}"
-    session.add(row)
-    await session.flush()
     return row
 
 
