@@ -104,28 +104,33 @@ SUMMARY_COLUMNS = (Ticket.ref, Ticket.status, Ticket.intent, Ticket.category, Ti
                    Ticket.first_response_at, Ticket.closed_at)
 
 
-def _summary(ticket, acronym: str | None) -> dict:
-    """A ticket (or a row of its SUMMARY_COLUMNS) as plain data."""
+def _summary(values, acronym: str | None) -> dict:
+    """A ticket's SUMMARY_COLUMNS values (a row, in that order) as plain data; unpacked, not looked up by
+    name: `list_tickets` calls this 50,000 times."""
+    ref, status, intent, category, sender, subject, language, assignee, review, reasons, received, first, closed = values
     return {
-        "ref": ticket.ref,
-        "status": ticket.status.value,
-        "intent": ticket.intent,
-        "category": ticket.category,
+        "ref": ref,
+        "status": status.value,
+        "intent": intent,
+        "category": category,
         "partnership": acronym,
-        "sender": ticket.requester_email,
-        "subject": ticket.subject,
-        "language": ticket.language,
-        "assignee": ticket.assignee,
-        "needs_review": ticket.needs_review,
-        "reasons": ticket.reasons,
-        "created_at": ticket.received_at.isoformat(),
-        "first_response_at": ticket.first_response_at.isoformat() if ticket.first_response_at else None,
-        "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+        "sender": sender,
+        "subject": subject,
+        "language": language,
+        "assignee": assignee,
+        "needs_review": review,
+        "reasons": reasons,
+        "created_at": received.isoformat(),
+        "first_response_at": first.isoformat() if first else None,
+        "closed_at": closed.isoformat() if closed else None,
     }
 
 
 async def list_tickets(session: AsyncSession, status: str | None = None) -> list[dict]:
-    """Every ticket (or those in one status) with its partnership and message count, in one query."""
+    """Every ticket (or those in one status) with its partnership and message count, in one query.
+
+    The query runs on the session's connection (SQLAlchemy Core: rows, not ORM objects), which
+    halves the time at 50,000 tickets."""
     counts = (select(Message.ticket_id, func.count().label("n")).where(Message.ticket_id.is_not(None))
               .group_by(Message.ticket_id).subquery())
     query = (select(*SUMMARY_COLUMNS, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
@@ -133,12 +138,14 @@ async def list_tickets(session: AsyncSession, status: str | None = None) -> list
              .outerjoin(counts, counts.c.ticket_id == Ticket.id).order_by(Ticket.id))
     if status:
         query = query.where(Ticket.status == status)
-    return [{**_summary(row, row.acronym), "messages": row.messages} for row in await session.exec(query)]
+    rows = await (await session.connection()).execute(query)
+    return [{**_summary(row[:-2], row[-2]), "messages": row[-1]} for row in rows]
 
 
 async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
     """A ticket as plain data (the CLI's --json, Slack cards, exports); without messages, their count."""
-    data = _summary(ticket, await partnership_acronym(session, ticket.partnership_id))
+    data = _summary([getattr(ticket, column.key) for column in SUMMARY_COLUMNS],
+                    await partnership_acronym(session, ticket.partnership_id))
     if not with_messages:
         data["messages"] = (await session.exec(select(func.count()).where(Message.ticket_id == ticket.id))).one()
         return data

@@ -5,17 +5,15 @@ The work is done in handlers/classify (commands.py, training.py); this module on
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 
-from bot.cli.common import in_transaction
+from bot.cli.common import add_command, in_transaction
 
 
 def register(sub) -> None:
-    p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
+    p = add_command(sub, "classify", "classify .eml files, or evaluate on a labelled folder", cmd_classify, json=True)
     p.add_argument("files", nargs="*", help=".eml files to classify")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.add_argument("--retrain", action="store_true",
                    help="rebuild the model from the corpus and the staff corrections in the database")
@@ -23,7 +21,6 @@ def register(sub) -> None:
                    help="rebuild the model from the corpus alone (no database needed)")
     p.add_argument("--out", metavar="FILE", help="with --train: where to write the model (default: where classify loads it)")
     p.add_argument("--train-only", action="store_true", help="with --train: leave the dev split out (for measuring)")
-    p.set_defaults(func=cmd_classify)
 
 
 def cmd_classify(settings, args) -> int:
@@ -33,7 +30,7 @@ def cmd_classify(settings, args) -> int:
         raise SystemExit("eocic-desk classify: --out and --train-only go with --train, e.g. "
                          "`eocic-desk classify --train --out model.pkl.gz`")
     if args.retrain:
-        return asyncio.run(cmd_retrain(settings, args))
+        return cmd_retrain(settings, args)  # main() runs it
     if args.train:
         return cmd_train(args)
     if args.evaluate:
@@ -54,6 +51,8 @@ def cmd_train(args) -> int:
 
 
 async def cmd_retrain(settings, args) -> int:
+    import asyncio
+
     from handlers.classify.training import retrain
     from handlers.parsing import parse_mail
     from models.corrections import corrected_examples
