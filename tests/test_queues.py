@@ -1,0 +1,81 @@
+"""The staff queues (`/eocic queue`, App Home): the oldest tickets first, the same ones whatever the
+database's size, read from `ticket_queue_index` rather than by sorting every open ticket."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, text
+
+from bot.desk import open_desk
+from config.settings import load_settings
+from handlers import ticket_queries
+from handlers.tickets import ref_for
+from models.base import utcnow
+from models.tickets import Ticket, TicketStatus
+
+STATUSES = list(TicketStatus)
+CATEGORIES = ["eu-funding", "webinars", None]
+ASSIGNEES = ["U1", "U2", None]
+
+
+@pytest.fixture
+async def desk(tmp_path):
+    desk = await open_desk(load_settings(data_dir=tmp_path))
+    yield desk
+    await desk.db.dispose()
+
+
+async def seed(desk, n: int) -> list[dict]:
+    """n tickets in every status, with ties in their arrival time (same minute), a few assigned."""
+    rng, now = random.Random(13), utcnow()
+    rows = [{"ref": ref_for(i), "status": rng.choice(STATUSES), "category": rng.choice(CATEGORIES),
+             "assignee": rng.choice(ASSIGNEES), "requester_email": f"p{i}@c.example", "subject": f"Request {i}",
+             "received_at": now - timedelta(days=40) + timedelta(minutes=rng.randrange(300)), "updated_at": now,
+             "confidence": {}, "reasons": []} for i in range(1, n + 1)]
+    async with desk.db.transaction() as session:
+        await (await session.connection()).execute(insert(Ticket), rows)
+    return [{**row, "id": i} for i, row in enumerate(rows, start=1)]
+
+
+def expected(rows: list[dict], which: str, category: str | None, limit: int) -> tuple[int, list[str]]:
+    """What the queue must hold, from every ticket sorted here: (total, the refs shown)."""
+    wanted = {"mine": ("new", "open", "waiting"), "unassigned": ("new", "open"), "waiting": ("waiting",),
+              "all": ("new", "open", "waiting")}[which]
+    matching = [r for r in rows if r["status"].value in wanted and (category is None or r["category"] == category)
+                and (which != "mine" or r["assignee"] == "U1") and (which != "unassigned" or r["assignee"] is None)]
+    matching.sort(key=lambda r: (r["received_at"], r["id"]))
+    return len(matching), [r["ref"] for r in matching[:limit]]
+
+
+@pytest.mark.parametrize("limit", [1, 15, 500])
+async def test_each_queue_holds_the_oldest_matching_tickets(desk, limit):
+    rows = await seed(desk, 400)
+    for which in ("mine", "unassigned", "waiting", "all"):
+        for category in ("eu-funding", None):
+            async with desk.db.read() as session:
+                data = await ticket_queries.queue(session, desk.settings, which, user_id="U1", category=category,
+                                                  limit=limit)
+            total, refs = expected(rows, which, category, limit)
+            assert (data["total"], [t["ref"] for t in data["tickets"]]) == (total, refs), (which, category)
+
+
+async def test_the_oldest_of_a_status_are_read_from_the_queue_index(desk):
+    await seed(desk, 50)
+    async with desk.db.read() as session:
+        plan = (await session.exec(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE status = 'open' ORDER BY received_at, id LIMIT 15"))).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ticket_queue_index" in details and "TEMP B-TREE" not in details, details
+
+
+async def test_a_read_does_not_wait_for_a_writer(desk):
+    """`Database.read()` takes no write lock: a queue is answered while another transaction holds it."""
+    await seed(desk, 20)
+    async with desk.db.transaction() as writer:
+        await (await writer.connection()).execute(text("UPDATE ticket SET subject = 'changing' WHERE id = 1"))
+        async with desk.db.read() as session:
+            data = await ticket_queries.queue(session, desk.settings, "all", limit=50)
+    assert "changing" not in [t["subject"] for t in data["tickets"]]  # the read sees the last commit
