@@ -73,6 +73,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        self._reads = self.engine.execution_options(**{READ_ONLY: True})  # the same pool, for `read()`
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -85,7 +86,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction that only reads: on SQLite it takes no write lock, so it never queues behind a writer
         (WAL readers see the last commit). It is rolled back when the block ends."""
-        async with AsyncSession(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        async with AsyncSession(self._reads, expire_on_commit=False) as session:
             yield session
 
     @asynccontextmanager

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, text
+from sqlmodel import select
 
 from bot.desk import open_desk
 from config.settings import load_settings
 from handlers import ticket_queries
-from handlers.tickets import ref_for
+from handlers.tickets import describe, get_ticket, list_tickets, ref_for
 from models import migrate
 from models.base import utcnow
 from models.tickets import Ticket, TicketStatus
@@ -101,6 +102,18 @@ async def test_tickets_and_ticket_read_a_migrated_database_and_migrate_an_older_
     assert [t["ref"] for t in listed] == ["EOCIC-00001", "EOCIC-00002", "EOCIC-00003"]
     shown = json.loads(run_cli(env, "ticket", "2", "--json").stdout)
     assert shown["ref"] == "EOCIC-00002" and shown["messages"] == [] and shown["outgoing"] == []
+
+    async with desk.db.transaction() as session:  # every kind of value: answered, closed, with reasons
+        for i, ticket in enumerate((await session.exec(select(Ticket).order_by(Ticket.id))).all()):
+            ticket.first_response_at = ticket.received_at + timedelta(hours=i + 1) if i else None
+            ticket.closed_at = utcnow().replace(microsecond=0) if i == 2 else None
+            ticket.reasons, ticket.needs_review = (["größe", "tüv"], True) if i == 1 else ([], False)
+            session.add(ticket)
+    async with desk.db.read() as session:
+        listed = await list_tickets(session)
+        described = [await describe(session, await get_ticket(session, t["ref"]), with_messages=False) for t in listed]
+    assert listed == described  # the untyped columns of the list read back as the ORM reads them
+    assert json.loads(run_cli(env, "tickets", "--json").stdout) == json.loads(json.dumps(described))
 
     async with desk.db.transaction() as session:  # as before the queue index's migration
         connection = await session.connection()

@@ -82,7 +82,7 @@ async def run_and_print(settings, args, work, text: Callable[[Any], str], *, rea
     `--json`, else `text(result)`."""
     code, data = await (in_read(settings, work) if read_only else in_transaction(settings, work))
     if not code:
-        print_result(data, args.json, text(data))
+        print_result(data, args.json, "" if args.json else text(data))
     return code
 
 
