@@ -119,6 +119,8 @@ def _iso(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and not value.endswith(".000000"):  # SQLAlchemy's SQLite format
+            return f"{value[:10]}T{value[11:]}+00:00"  # what isoformat() of the aware datetime gives, 4x faster
         value = datetime.fromisoformat(value)
     return (value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)).isoformat()
 
