@@ -1,8 +1,11 @@
-"""Start-up time of `eocic-desk --help` and of a read-only command (`eocic-desk tickets`) on a prepared SQLite database.
+"""Start-up time of `eocic-desk --help` and of the read-only commands (`eocic-desk tickets`, `eocic-desk ticket REF`)
+on a prepared SQLite database.
 
 Each figure is the median of RUNS real subprocesses (`python -m bot.cli …`, as the entry point runs
 it). The baseline, measured in the same run the same way, is `python -c "import sqlalchemy"`: the
-one library every command needs, so the ratio shows what the desk adds on top of it.
+one library every command needs, so the ratio shows what the desk adds on top of it. The
+subprocesses may write bytecode (PYTHONDONTWRITEBYTECODE is dropped): an installed desk has it, and
+so does a checkout after its first run.
 
     python bench/cli_start.py [RUNS] [TICKETS]   # one JSON line per command (defaults 5, 100)
 """
@@ -20,7 +23,8 @@ from pathlib import Path
 from common import ROOT, median
 
 BASELINE = ["-c", "import sqlalchemy"]
-COMMANDS = {"--help": ["-m", "bot.cli", "--help"], "tickets": ["-m", "bot.cli", "tickets"]}
+COMMANDS = {"--help": ["-m", "bot.cli", "--help"], "tickets": ["-m", "bot.cli", "tickets"],
+            "ticket EOCIC-00001": ["-m", "bot.cli", "ticket", "EOCIC-00001"]}
 
 
 def seconds(args: list[str], env: dict[str, str]) -> float:
@@ -48,6 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "EOCIC_DATA_DIR": tmp, "PYTHONPATH": str(ROOT)}
         env.pop("EOCIC_DATABASE_URL", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         prepare(env, tickets)
         for name, args in COMMANDS.items():
             baseline, command = [], []
@@ -57,7 +62,8 @@ def main() -> None:
             base_s, cmd_s = median(baseline), median(command)
             print(json.dumps({"bench": "cli_start", "command": f"eocic-desk {name}", "runs": runs, "tickets": tickets,
                               "seconds": round(cmd_s, 3), "baseline": "python -c 'import sqlalchemy'",
-                              "baseline_seconds": round(base_s, 3), "ratio": round(cmd_s / base_s, 2)}), flush=True)
+                              "baseline_seconds": round(base_s, 3), "ratio": round(cmd_s / base_s, 2),
+                              "goal_seconds": 0.4}), flush=True)
 
 
 if __name__ == "__main__":

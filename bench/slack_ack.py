@@ -61,8 +61,8 @@ async def seed(desk) -> None:
         await session.execute(insert(Ticket), rows)
 
 
-async def measure(url: str, bodies: list[str]) -> list[float]:
-    """Send every body once, CONCURRENCY at a time; latencies in milliseconds."""
+async def measure(url: str, bodies: list[str], sent: dict[str, float] | None = None) -> list[float]:
+    """Send every body once, CONCURRENCY at a time; latencies in milliseconds. `sent`: each body's send time (monotonic)."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
@@ -72,6 +72,8 @@ async def measure(url: str, bodies: list[str]) -> list[float]:
         while not queue.empty():
             body = queue.get_nowait()
             started = time.perf_counter()
+            if sent is not None:
+                sent[body] = time.monotonic()
             async with http.post(url, data=body.encode(), headers=signed(body)) as resp:
                 await resp.read()
                 assert resp.status in (200, 404), resp.status

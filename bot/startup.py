@@ -10,9 +10,6 @@ import errno
 import logging
 import time
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +27,9 @@ def database_where(url: str) -> str:
 async def wait_for_database(db, url: str, wait_seconds: float) -> None:
     """Connect, retrying with back-off (and saying so) for `wait_seconds`: a database started
     alongside the desk (docker compose) may need a moment."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     deadline = time.monotonic() + wait_seconds
     delay = 1.0
     while True:

@@ -19,8 +19,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 DEFAULT_PATH = Path(__file__).with_name("partnerships.yaml")
 TYPES = ("ESCP-4i", "ESCP-S3")
 STRANDS = ("strand-1", "strand-2", None)
@@ -295,6 +293,8 @@ def parse_registry(data: dict, path: str = "") -> Registry:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str) -> Registry:
+    import yaml  # only where the file is read: models.partnerships imports `squash` from here for every read-only command
+
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)

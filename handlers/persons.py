@@ -34,6 +34,7 @@ from models.lists import all_lists, subscriptions_of
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from models.tickets import Attachment, Message, Ticket
+import models.schema  # noqa: F401  (the export and erasure search every table: all must be registered)
 
 ERASED_TEXT = "[erased on request]"
 ERASED_NAME = "[erased person]"

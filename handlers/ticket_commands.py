@@ -61,7 +61,7 @@ async def queue_cmd(deps: Deps, caller: Caller, args: list[str]) -> Reply:
         else:
             raise UsageError(f"`{inert(arg, 64)}` is neither a queue ({', '.join(ticket_queries.QUEUES)}) nor a category "
                              f"({', '.join(CATEGORIES)}).")
-    async with deps.db.session() as session:
+    async with deps.db.read() as session:  # waits for no writer
         data = await ticket_queries.queue(session, deps.settings, which, user_id=caller.user_id, category=category)
     title = f"Queue `{which}`" + (f" in `{category}`" if category else "") + f": {data['total']} ticket(s)"
     shown = "" if data["total"] <= len(data["tickets"]) else f" (the {len(data['tickets'])} oldest shown)"

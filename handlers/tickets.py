@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timezone
 
+from sqlalchemy import type_coerce
+from sqlalchemy.types import NullType
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -104,41 +108,66 @@ SUMMARY_COLUMNS = (Ticket.ref, Ticket.status, Ticket.intent, Ticket.category, Ti
                    Ticket.first_response_at, Ticket.closed_at)
 
 
-def _summary(ticket, acronym: str | None) -> dict:
-    """A ticket (or a row of its SUMMARY_COLUMNS) as plain data."""
+# Read as the driver returns them in `list_tickets` (SQLite: text): SQLAlchemy's per-value result processing of
+# these five columns was most of the time of `eocic-desk tickets --json` at 50,000 tickets; `_summary` reads both forms.
+RAW_COLUMNS = ("status", "reasons", "received_at", "first_response_at", "closed_at")
+_STATUS_VALUES = {status.name: status.value for status in TicketStatus}  # an Enum column stores the name
+
+
+def _iso(value) -> str | None:
+    """A timestamp as UTC ISO text, from a `UTCDateTime` value or the driver's own (SQLite's naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and not value.endswith(".000000"):  # SQLAlchemy's SQLite format
+            return f"{value[:10]}T{value[11:]}+00:00"  # what isoformat() of the aware datetime gives, 4x faster
+        value = datetime.fromisoformat(value)
+    return (value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)).isoformat()
+
+
+def _summary(values, acronym: str | None) -> dict:
+    """A ticket's SUMMARY_COLUMNS values (a row, in that order; RAW_COLUMNS processed or not) as plain
+    data; unpacked, not looked up by name: `list_tickets` calls this 50,000 times."""
+    ref, status, intent, category, sender, subject, language, assignee, review, reasons, received, first, closed = values
     return {
-        "ref": ticket.ref,
-        "status": ticket.status.value,
-        "intent": ticket.intent,
-        "category": ticket.category,
+        "ref": ref,
+        "status": status.value if isinstance(status, TicketStatus) else _STATUS_VALUES[status],
+        "intent": intent,
+        "category": category,
         "partnership": acronym,
-        "sender": ticket.requester_email,
-        "subject": ticket.subject,
-        "language": ticket.language,
-        "assignee": ticket.assignee,
-        "needs_review": ticket.needs_review,
-        "reasons": ticket.reasons,
-        "created_at": ticket.received_at.isoformat(),
-        "first_response_at": ticket.first_response_at.isoformat() if ticket.first_response_at else None,
-        "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+        "sender": sender,
+        "subject": subject,
+        "language": language,
+        "assignee": assignee,
+        "needs_review": review,
+        "reasons": ([] if reasons == "[]" else json.loads(reasons)) if isinstance(reasons, str) else reasons,
+        "created_at": _iso(received),
+        "first_response_at": _iso(first),
+        "closed_at": _iso(closed),
     }
 
 
 async def list_tickets(session: AsyncSession, status: str | None = None) -> list[dict]:
-    """Every ticket (or those in one status) with its partnership and message count, in one query."""
+    """Every ticket (or those in one status) with its partnership and message count, in one query.
+
+    The query runs on the session's connection (SQLAlchemy Core: rows, not ORM objects), with
+    RAW_COLUMNS untyped: together a third of the time at 50,000 tickets."""
     counts = (select(Message.ticket_id, func.count().label("n")).where(Message.ticket_id.is_not(None))
               .group_by(Message.ticket_id).subquery())
-    query = (select(*SUMMARY_COLUMNS, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
+    columns = [type_coerce(c, NullType()).label(c.key) if c.key in RAW_COLUMNS else c for c in SUMMARY_COLUMNS]
+    query = (select(*columns, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
              .select_from(Ticket).outerjoin(Partnership, Partnership.id == Ticket.partnership_id)
              .outerjoin(counts, counts.c.ticket_id == Ticket.id).order_by(Ticket.id))
     if status:
         query = query.where(Ticket.status == status)
-    return [{**_summary(row, row.acronym), "messages": row.messages} for row in await session.exec(query)]
+    rows = await (await session.connection()).execute(query)
+    return [{**_summary(row[:-2], row[-2]), "messages": row[-1]} for row in rows]
 
 
 async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
     """A ticket as plain data (the CLI's --json, Slack cards, exports); without messages, their count."""
-    data = _summary(ticket, await partnership_acronym(session, ticket.partnership_id))
+    data = _summary([getattr(ticket, column.key) for column in SUMMARY_COLUMNS],
+                    await partnership_acronym(session, ticket.partnership_id))
     if not with_messages:
         data["messages"] = (await session.exec(select(func.count()).where(Message.ticket_id == ticket.id))).one()
         return data

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers every table)
+import models.schema  # noqa: F401  (registers every table)
 from models.db import sync_url
 
 config = context.config

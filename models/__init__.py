@@ -1,4 +1,4 @@
-"""The data: SQLModel tables and the named lookups on them. Importing this package registers every table.
+"""The data: SQLModel tables and the named lookups on them. `models.schema` imports every table.
 
 Each module holds one group of tables and, below them, plain async functions taking the session
 for the reads that more than one place needs or that have a name of their own: a ticket by its
@@ -12,23 +12,8 @@ A read that one decision alone makes stays in the handler that makes it (`handle
 rule it serves: the staff queues and statistics (`handlers/ticket_queries.py`, which also knows the
 service levels), a person's export and erasure (`handlers/persons.py`), a report's figures. This
 package imports nothing from `handlers/` or `bot/`: it is the bottom layer.
+
+Importing the package itself loads no table, so that a command reading tickets loads only the
+tables it reads (`eocic-desk tickets` starts in a fraction of a second); what needs the whole
+metadata (migrations, the schema tests) imports `models.schema`.
 """
-
-from models.audit import AuditEntry
-from models.corrections import Correction
-from models.lists import Announcement, MailingList, Subscription
-from models.mailbox import MailboxCursor
-from models.outbox import OutboxMail, OutboxState
-from models.partnerships import Contact, Member, Partnership
-from models.slack import SlackCard, SlackNotice
-from models.surveys import Campaign, Participant, SurveyAnswer
-from models.tickets import Attachment, Message, MessageState, Ticket, TicketStatus
-from models.webinars import Webinar
-
-__all__ = [
-    "AuditEntry", "Attachment", "Contact", "MailboxCursor", "Member", "Message", "MessageState",
-    "OutboxMail", "OutboxState", "Partnership", "Ticket", "TicketStatus",
-    "Campaign", "Participant", "SurveyAnswer",
-    "Announcement", "MailingList", "Subscription", "Webinar",
-    "Correction", "SlackCard", "SlackNotice",
-]

@@ -2,7 +2,8 @@
 
 Users configure a plain URL (`sqlite:///…`, `postgresql://…`); the async driver is chosen
 here. SQLite runs in WAL mode, and every transaction starts with BEGIN IMMEDIATE so that two
-writers (the bot and a CLI command) queue on the busy timeout instead of failing. It also runs
+writers (the bot and a CLI command) queue on the busy timeout instead of failing; `read()` starts
+with a plain (deferred) BEGIN instead, so a read sees one snapshot and never waits for a writer. It also runs
 with `secure_delete`, so deleted and overwritten content is zeroed rather than left in free
 pages; `reclaim()` (after an erasure) vacuums and empties the write-ahead log.
 """
@@ -54,7 +55,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "eocic_read_only"  # an execution option: this transaction only reads
 
 
 class Database:
@@ -69,6 +73,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        self._reads = self.engine.execution_options(**{READ_ONLY: True})  # the same pool, for `read()`
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -76,6 +81,13 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: on SQLite it takes no write lock, so it never queues behind a writer
+        (WAL readers see the last commit). It is rolled back when the block ends."""
+        async with AsyncSession(self._reads, expire_on_commit=False) as session:
+            yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

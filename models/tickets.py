@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel, select
 
 from models.base import blob, json_dict, json_list, long_text, when
@@ -24,6 +24,9 @@ class MessageState(str, Enum):
 
 
 class Ticket(SQLModel, table=True):
+    # the staff queues read the oldest tickets of one status from this index (handlers/ticket_queries.py)
+    __table_args__ = (Index("ticket_queue_index", "status", "received_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     ref: str | None = Field(default=None, unique=True, index=True, max_length=32)
     status: TicketStatus = Field(default=TicketStatus.new, index=True)

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel, select
 
-import models  # noqa: F401  (every table)
+import models.schema  # noqa: F401  (every table)
 from bot.desk import open_desk
 from config.settings import load_settings
 from handlers.intake import Source, ingest
@@ -60,3 +60,29 @@ async def test_same_mail_twice_at_once_is_recorded_once_on_postgresql(postgres_d
         ticket = (await session.exec(select(Ticket))).one()
     assert ticket.ref == "EOCIC-00001"
     await desk.db.dispose()
+
+
+def test_the_head_revisions_read_from_the_files_are_alembics(tmp_path):
+    """`at_newest_schema` (which lets `eocic-desk tickets` skip Alembic) knows the same heads as Alembic."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert migrate.head_revisions() == set(heads) and len(heads) >= 1
+
+
+async def test_a_database_is_at_the_newest_schema_only_after_every_migration(tmp_path):
+    from models.db import Database
+
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            assert not await migrate.at_newest_schema(session)  # a new, empty database
+        await asyncio.to_thread(migrate.upgrade, url, "d62713ae1a2d")  # the first migration only
+        async with db.read() as session:
+            assert not await migrate.at_newest_schema(session)
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with db.read() as session:
+            assert await migrate.at_newest_schema(session)
+    finally:
+        await db.dispose()

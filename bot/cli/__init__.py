@@ -1,20 +1,19 @@
 """`eocic-desk`: the command line. Each command is a thin wrapper around handlers.
 
 The parser is built from `FEATURES`, the feature modules in the order their commands are listed;
-each has a `register(subparsers)` that adds its commands. A command imports what it needs when it
-runs, so that `eocic-desk --help` and the read-only commands start without loading the whole desk.
+each has a `register(subparsers)` that adds its commands (with `add_command` / `add_group` from
+common). A feature module imports nothing heavy at the top: a command imports what it needs when it
+runs, so that `eocic-desk --help` loads only argparse, and the read-only commands (`tickets`,
+`ticket`) only SQLAlchemy, the settings and the tables they read (`in_read`).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 
 from bot.cli import classifier, desk, lists, reports, slack, surveys, tickets, webinars
-from bot.startup import StartupError
-from config.settings import SettingsError, load_settings
 
 FEATURES = (desk, tickets, surveys, lists, webinars, slack, reports, classifier)
 
@@ -30,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import asyncio  # after parsing: `--help` and a usage error need neither these nor the settings
+
+    from bot.startup import StartupError
+    from config.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:

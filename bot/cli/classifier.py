@@ -5,18 +5,15 @@ The work is done in handlers/classify (commands.py, training.py, quality.py); th
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 import time
 
-from bot.cli.common import in_transaction
+from bot.cli.common import add_command, in_transaction
 
 
 def register(sub) -> None:
-    p = sub.add_parser("classify", help="classify .eml files, or evaluate on a labelled folder")
+    p = add_command(sub, "classify", "classify .eml files, or evaluate on a labelled folder", cmd_classify, json=True)
     p.add_argument("files", nargs="*", help=".eml files to classify")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--evaluate", metavar="DIR", help="folder with .eml files and labels.jsonl")
     p.add_argument("--retrain", action="store_true",
                    help="rebuild the model from the corpus and the staff corrections in the database")
@@ -27,7 +24,6 @@ def register(sub) -> None:
     p.add_argument("--quality", action="store_true",
                    help="score the classifier on mail it was not trained on (dev split, leave-one-writer-out): one JSON line")
     p.add_argument("--predictions", metavar="FILE", help="with --quality: also write every prediction here (JSON lines)")
-    p.set_defaults(func=cmd_classify)
 
 
 def cmd_classify(settings, args) -> int:
@@ -42,7 +38,7 @@ def cmd_classify(settings, args) -> int:
     if args.quality:
         return cmd_quality(args)
     if args.retrain:
-        return asyncio.run(cmd_retrain(settings, args))
+        return cmd_retrain(settings, args)  # main() runs it
     if args.train:
         return cmd_train(args)
     if args.evaluate:
@@ -63,6 +59,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_quality(args) -> int:
+    import json
+
     from handlers.classify.corpus import load_corpus
     from handlers.classify.quality import measure
 
@@ -75,6 +73,8 @@ def cmd_quality(args) -> int:
 
 
 async def cmd_retrain(settings, args) -> int:
+    import asyncio
+
     from handlers.classify.training import retrain
     from handlers.parsing import parse_mail
     from models.corrections import corrected_examples

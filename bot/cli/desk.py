@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.common import add_command, add_group
+
 
 def register(sub) -> None:
-    sub.add_parser("run", help="run the whole desk until SIGTERM/SIGINT").set_defaults(func=cmd_run)
-    sub.add_parser("demo", help="run the real pipeline on sample mail with local stand-in servers").set_defaults(func=cmd_demo)
-    sub.add_parser("check", help="try the database, IMAP, SMTP, Slack and LimeSurvey as configured; "
-                                 "one line each, exit status 1 if any fails").set_defaults(func=cmd_check)
+    add_command(sub, "run", "run the whole desk until SIGTERM/SIGINT", cmd_run)
+    add_command(sub, "demo", "run the real pipeline on sample mail with local stand-in servers", cmd_demo)
+    add_command(sub, "check", "try the database, IMAP, SMTP, Slack and LimeSurvey as configured; "
+                              "one line each, exit status 1 if any fails", cmd_check)
 
-    p = sub.add_parser("db", help="database maintenance")
-    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    dbsub.add_parser("upgrade", help="apply migrations and seed the partnership registry").set_defaults(func=cmd_db)
-    p = dbsub.add_parser("backup", help="copy the SQLite database to FILE while the desk runs (PostgreSQL: says how)")
+    dbsub = add_group(sub, "db", "database maintenance")
+    add_command(dbsub, "upgrade", "apply migrations and seed the partnership registry", cmd_db)
+    p = add_command(dbsub, "backup", "copy the SQLite database to FILE while the desk runs (PostgreSQL: says how)", cmd_backup)
     p.add_argument("file", help="the backup file to write (must not exist)")
-    p.set_defaults(func=cmd_backup)
 
 
 async def cmd_run(settings, args) -> int:
+    import asyncio
+
     from bot.runtime import install_signal_handlers, run_desk
 
     stop = asyncio.Event()
@@ -52,6 +53,8 @@ async def cmd_db(settings, args) -> int:
 
 
 async def cmd_backup(settings, args) -> int:
+    import asyncio
+
     from bot.backup import backup
 
     print(await asyncio.to_thread(backup, settings.db_url, Path(args.file)))

@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import fail, in_transaction, print_result, row_id
+from bot.cli.common import add_command, add_group, fail, in_transaction, print_result, row_id
 
 
 def register(sub) -> None:
-    p = sub.add_parser("list", help="distribution lists: create, show, add, remove")
-    lsub = p.add_subparsers(dest="list_command", required=True, metavar="ACTION")
-    c = lsub.add_parser("create", help="create a list")
+    lsub = add_group(sub, "list", "distribution lists: create, show, add, remove")
+    c = add_command(lsub, "create", "create a list", cmd_list_create)
     c.add_argument("name", help="the list's name, e.g. escp-4i (used in List-Id)")
     c.add_argument("--description", required=True, help="what the list is for (shown on the subscribe page)")
     c.add_argument("--sender-name", default="", help="the From name of its mail")
-    c.set_defaults(func=cmd_list_create)
-    c = lsub.add_parser("show", help="a list's members and suppressed addresses (all lists without NAME)")
+    c = add_command(lsub, "show", "a list's members and suppressed addresses (all lists without NAME)", cmd_list_show, json=True)
     c.add_argument("name", nargs="?", help="the list (all lists without it)")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_list_show)
-    c = lsub.add_parser("add", help="put a person on a list, with how they consented")
+    c = add_command(lsub, "add", "put a person on a list, with how they consented", cmd_list_add)
     c.add_argument("name", help="the list")
     c.add_argument("email", help="the person's address")
     c.add_argument("--source", required=True, help="how they consented, e.g. 'asked at the Bucharest conference'")
     c.add_argument("--person-name", default="", help="the person's name (optional)")
-    c.set_defaults(func=cmd_list_add)
-    c = lsub.add_parser("remove", help="take a person off a list")
+    c = add_command(lsub, "remove", "take a person off a list", cmd_list_remove)
     c.add_argument("name", help="the list")
     c.add_argument("email", help="the person's address")
-    c.set_defaults(func=cmd_list_remove)
 
-    p = sub.add_parser("announce", help="a newsletter or announcement to a list: create, test, approve, send")
+    p = add_command(sub, "announce", "a newsletter or announcement to a list: create, test, approve, send", cmd_announce, json=True)
     p.add_argument("--list", dest="list_name", help="the list (a new announcement)")
     p.add_argument("--subject", help="the mail's subject (a new announcement)")
     p.add_argument("--markdown", help="file with the text in Markdown ('-' for stdin)")
@@ -44,18 +37,13 @@ def register(sub) -> None:
     p.add_argument("--at", metavar="TIME", help="send at this time, e.g. '2026-12-01 09:00 Europe/Brussels'")
     p.add_argument("--send", action="store_true", help="write the mail now and deliver it from this process, with progress")
     p.add_argument("--status", action="store_true", help="print the progress figures")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(func=cmd_announce)
 
-    p = sub.add_parser("person", help="what we hold on a person (export), or erase them")
-    psub = p.add_subparsers(dest="person_command", required=True, metavar="ACTION")
-    c = psub.add_parser("export", help="print everything held on a person as JSON")
+    psub = add_group(sub, "person", "what we hold on a person (export), or erase them")
+    c = add_command(psub, "export", "print everything held on a person as JSON", cmd_person_export)
     c.add_argument("email", help="the person's address")
-    c.set_defaults(func=cmd_person_export)
-    c = psub.add_parser("erase", help="erase or pseudonymise a person everywhere (asks for --yes)")
+    c = add_command(psub, "erase", "erase or pseudonymise a person everywhere (asks for --yes)", cmd_person_erase)
     c.add_argument("email", help="the person's address")
     c.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
-    c.set_defaults(func=cmd_person_erase)
 
 
 async def cmd_list_create(settings, args) -> int:
@@ -183,6 +171,8 @@ async def _report(session, ident: int) -> dict:
 
 async def _deliver(settings, ident: int, args) -> int:
     """Write the due rows (if approved and due) and send them from this process, printing progress."""
+    import asyncio
+
     from bot.lists_jobs import send_due
     from bot.outbox import OutboxSender
     from bot.desk import opened_desk

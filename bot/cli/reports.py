@@ -11,25 +11,21 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.chromium import print_pdf
-from bot.cli.common import fail, in_transaction
+from bot.cli.common import add_command, add_group, fail, in_transaction
 
 FORMATS = ("html", "pdf", "csv", "json")  # what --out accepts (handlers.report_files renders them)
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="the service report (and the partnerships' progress report)")
-    rsub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
-    s = rsub.add_parser("services", help="requests by service, month and partnership; response times; backlog")
+    rsub = add_group(sub, "report", "the service report (and the partnerships' progress report)", metavar="REPORT")
+    s = add_command(rsub, "services", "requests by service, month and partnership; response times; backlog", cmd_services)
     s.add_argument("--from", dest="start", required=True, type=_date, help="first day, e.g. 2026-01-01 (Brussels)")
     s.add_argument("--to", dest="end", required=True, type=_date, help="last day, included")
     _outputs(s)
-    s.set_defaults(func=cmd_services)
-    g = rsub.add_parser("progress", help="the partnerships' progress report from a campaign's imported answers")
+    g = add_command(rsub, "progress", "the partnerships' progress report from a campaign's imported answers", cmd_progress)
     g.add_argument("campaign", help="the campaign's name (or id)")
     g.add_argument("--compare", metavar="CAMPAIGN", help="a second survey to show side by side")
     _outputs(g)
-    g.set_defaults(func=cmd_progress)
 
 
 def _outputs(parser) -> None:
@@ -58,6 +54,8 @@ def output_format(out: Path | None, as_json: bool) -> str | None:
 
 async def write_report(report: dict, out: Path | None, as_json: bool, render, summary: str) -> int:
     """Print or write a report's data in the format asked for; 0, or 1 after saying why."""
+    from bot.chromium import print_pdf
+
     try:
         fmt = output_format(out, as_json)
         if fmt is None:

@@ -8,15 +8,12 @@ re-queues held notices itself when it starts.
 
 from __future__ import annotations
 
-from bot.cli.common import in_transaction, print_result
+from bot.cli.common import add_command, add_group, in_transaction, print_result
 
 
 def register(sub) -> None:
-    p = sub.add_parser("slack", help="Slack delivery: re-queue held notices")
-    ssub = p.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
-    r = ssub.add_parser("redrive", help="re-queue the Slack notices held after a refusal (fix the cause first)")
-    r.add_argument("--json", action="store_true", help="print JSON instead of text")
-    r.set_defaults(func=cmd_redrive)
+    ssub = add_group(sub, "slack", "Slack delivery: re-queue held notices")
+    add_command(ssub, "redrive", "re-queue the Slack notices held after a refusal (fix the cause first)", cmd_redrive, json=True)
 
 
 async def cmd_redrive(settings, args) -> int:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.cli.common import in_transaction, print_result
+from bot.cli.common import add_command, add_group, in_transaction, print_result, run_and_print
 
 
 def register(sub) -> None:
-    p = sub.add_parser("survey", help="progress-survey campaigns: create, list, status, done, extend, close")
-    ssub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
+    ssub = add_group(sub, "survey", "progress-survey campaigns: create, list, status, done, extend, close")
 
-    c = ssub.add_parser("create", help="create a campaign (one participant per partnership of the audience)")
+    c = add_command(ssub, "create", "create a campaign (one participant per partnership of the audience)", cmd_create, json=True)
     c.add_argument("--name", required=True, help="the campaign's name, e.g. escp-4i-2019 (used by the other actions)")
     c.add_argument("--audience", required=True, help="ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2,…")
     c.add_argument("--url", required=True, help="survey address with {token} (or {ls_token})")
@@ -33,46 +32,35 @@ def register(sub) -> None:
     c.add_argument("--limesurvey-id", type=int, default=None, help="read completions from this LimeSurvey survey")
     c.add_argument("--template", action="append", default=[], metavar="KIND=NAME",
                    help="own mail template for invitation, reminder, last_call or thanks")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_create)
 
-    s = ssub.add_parser("status", help="response rate and participants of a campaign")
+    s = add_command(ssub, "status", "response rate and participants of a campaign", cmd_status, json=True)
     s.add_argument("name", help="the campaign")
-    s.add_argument("--json", action="store_true", help="print JSON instead of text")
-    s.set_defaults(func=cmd_status)
 
-    ls = ssub.add_parser("list", help="list campaigns")
-    ls.add_argument("--json", action="store_true", help="print JSON instead of text")
-    ls.set_defaults(func=cmd_list)
+    add_command(ssub, "list", "list campaigns", cmd_list, json=True)
 
-    d = ssub.add_parser("done", help="mark a partnership's answer as received")
+    d = add_command(ssub, "done", "mark a partnership's answer as received", cmd_done)
     d.add_argument("name", help="the campaign")
     d.add_argument("acronym", help="the partnership's acronym, e.g. ADPACK²")
-    d.set_defaults(func=cmd_done)
 
-    e = ssub.add_parser("extend", help="move the closing date")
+    e = add_command(ssub, "extend", "move the closing date", cmd_extend)
     e.add_argument("name", help="the campaign")
     e.add_argument("closes", help="ISO date-time")
-    e.set_defaults(func=cmd_extend)
 
-    x = ssub.add_parser("close", help="close a campaign now")
+    x = add_command(ssub, "close", "close a campaign now", cmd_close)
     x.add_argument("name", help="the campaign")
-    x.set_defaults(func=cmd_close)
 
     register_import(ssub)
 
 
 def register_import(ssub) -> None:
     """`eocic-desk survey import NAME (--csv FILE | --limesurvey-json FILE | --limesurvey)`."""
-    i = ssub.add_parser("import", help="import a campaign's questionnaire answers (once each)")
+    i = add_command(ssub, "import", "import a campaign's questionnaire answers (once each)", cmd_import, json=True)
     i.add_argument("name", help="the campaign's name (`survey list`)")
     source = i.add_mutually_exclusive_group(required=True)
     source.add_argument("--csv", type=Path, metavar="FILE", help="a CSV export headed by question codes")
     source.add_argument("--limesurvey-json", type=Path, metavar="FILE", help="a LimeSurvey JSON export")
     source.add_argument("--limesurvey", action="store_true",
                         help="read them from LimeSurvey (export_responses; EOCIC_LIMESURVEY_* and the campaign's --limesurvey-id)")
-    i.add_argument("--json", action="store_true", help="print JSON instead of text")
-    i.set_defaults(func=cmd_import)
 
 
 async def cmd_import(settings, args) -> int:
@@ -176,13 +164,12 @@ async def cmd_list(settings, args) -> int:
         campaigns = list(await session.exec(select(Campaign).order_by(Campaign.opens_at)))
         return [{k: v for k, v in (await campaign_status(session, c)).items() if k != "participants"} for c in campaigns]
 
-    code, items = await in_transaction(settings, work)
-    if code:
-        return code
-    lines = [f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
-             f"{c['answered']}/{c['total']} answered ({c['response_rate']}%)" for c in items]
-    print_result(items, args.json, "\n".join([*lines, f"{len(items)} campaign(s)"]))
-    return 0
+    def text(items: list[dict]) -> str:
+        return "\n".join([*(f"{c['name']:<28} {c['state']:<7} {c['opens_at'][:16]} → {c['closes_at'][:16]}  "
+                             f"{c['answered']}/{c['total']} answered ({c['response_rate']}%)" for c in items),
+                          f"{len(items)} campaign(s)"])
+
+    return await run_and_print(settings, args, work, text)
 
 
 async def cmd_done(settings, args) -> int:

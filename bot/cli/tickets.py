@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import json
 
-from bot.cli.common import fail, in_transaction, print_result, row_id
+from bot.cli.common import add_command, fail, in_read, in_transaction, print_result, row_id, run_and_print
 
 
 def register(sub) -> None:
-    p = sub.add_parser("ingest", help="feed .eml files, folders of them or mbox files through intake")
+    p = add_command(sub, "ingest", "feed .eml files, folders of them or mbox files through intake", cmd_ingest)
     p.add_argument("paths", nargs="+", help=".eml files, folders of them (searched recursively) or mbox files")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.add_argument("--send", action="store_true", help="also send the acknowledgements now")
-    p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("tickets", help="list tickets")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p = add_command(sub, "tickets", "list tickets", cmd_tickets, json=True)
     p.add_argument("--status", choices=["new", "open", "waiting", "closed"], help="only tickets in this state")
-    p.set_defaults(func=cmd_tickets)
-
-    p = sub.add_parser("ticket", help="show one ticket")
+    p = add_command(sub, "ticket", "show one ticket", cmd_ticket, json=True)
     p.add_argument("ref", help="a reference such as EOCIC-00042")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(func=cmd_ticket)
-
-    p = sub.add_parser("quarantine", help="list mail that could not be handled")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(func=cmd_quarantine)
-
-    p = sub.add_parser("replay", help="retry one quarantined mail")
+    add_command(sub, "quarantine", "list mail that could not be handled", cmd_quarantine, json=True)
+    p = add_command(sub, "replay", "retry one quarantined mail", cmd_replay)
     p.add_argument("id", type=row_id, help="the id shown by `eocic-desk quarantine`")
-    p.set_defaults(func=cmd_replay)
 
 
 async def cmd_ingest(settings, args) -> int:
@@ -56,17 +45,16 @@ async def cmd_ingest(settings, args) -> int:
 async def cmd_tickets(settings, args) -> int:
     from handlers.tickets import list_tickets
 
-    code, tickets = await in_transaction(settings, lambda session, desk: list_tickets(session, args.status))
-    if code:
-        return code
-    lines = [f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
-             f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}" for t in tickets]
-    print_result(tickets, args.json, "\n".join([*lines, f"{len(tickets)} ticket(s)"]))
-    return 0
+    def text(tickets: list[dict]) -> str:
+        return "\n".join([*(f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
+                             f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}" for t in tickets),
+                          f"{len(tickets)} ticket(s)"])
+
+    return await run_and_print(settings, args, lambda session: list_tickets(session, args.status), text, read_only=True)
 
 
 async def cmd_ticket(settings, args) -> int:
-    code, data = await in_transaction(settings, lambda session, desk: _describe(session, args.ref))
+    code, data = await in_read(settings, lambda session: _describe(session, args.ref))
     if code:
         return code
     lines = [f"{key:>18}: {value}" for key, value in data.items() if key not in ("messages", "outgoing")]

@@ -5,13 +5,12 @@ A running desk (`eocic-desk run`) sends the reminders of a webinar created here 
 
 from __future__ import annotations
 
-from bot.cli.common import in_transaction, print_result, row_id
+from bot.cli.common import add_command, add_group, row_id, run_and_print
 
 
 def register(sub) -> None:
-    p = sub.add_parser("webinar", help="webinars: create (and announce), update, cancel, list")
-    wsub = p.add_subparsers(dest="webinar_command", required=True, metavar="ACTION")
-    c = wsub.add_parser("create", help="create a webinar and mail the announcement to its audience")
+    wsub = add_group(sub, "webinar", "webinars: create (and announce), update, cancel, list")
+    c = add_command(wsub, "create", "create a webinar and mail the announcement to its audience", cmd_webinar_create, json=True)
     c.add_argument("--title", required=True, help="the webinar's title")
     c.add_argument("--abstract", default="", help="a paragraph on what it is about (optional)")
     c.add_argument("--speaker", action="append", default=[], help="repeat for several speakers")
@@ -21,24 +20,16 @@ def register(sub) -> None:
     c.add_argument("--audience", default="webinars", help="list names, comma-separated (default webinars)")
     c.add_argument("--reminders", default=None, help="offsets before the start, e.g. 7d,1d,2h (default EOCIC_WEBINAR_REMINDERS)")
     c.add_argument("--no-announce", action="store_true", help="create only; announce later with `webinar update`")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_webinar_create)
-    c = wsub.add_parser("update", help="change a webinar and send the update (SEQUENCE+1)")
+    c = add_command(wsub, "update", "change a webinar and send the update (SEQUENCE+1)", cmd_webinar_update, json=True)
     c.add_argument("id", type=row_id, help="the webinar's id (`webinar list`)")
     c.add_argument("--title", help="new title")
     c.add_argument("--abstract", help="new abstract")
     c.add_argument("--start", help="new start, '2026-12-03 14:00 Europe/Brussels' (zone optional)")
     c.add_argument("--duration", type=int, help="new duration in minutes")
     c.add_argument("--url", help="new registration or join link")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_webinar_update)
-    c = wsub.add_parser("cancel", help="cancel a webinar (STATUS:CANCELLED to its audience)")
+    c = add_command(wsub, "cancel", "cancel a webinar (STATUS:CANCELLED to its audience)", cmd_webinar_cancel, json=True)
     c.add_argument("id", type=row_id, help="the webinar's id (`webinar list`)")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_webinar_cancel)
-    c = wsub.add_parser("list", help="webinars")
-    c.add_argument("--json", action="store_true", help="print JSON instead of text")
-    c.set_defaults(func=cmd_webinar_list)
+    add_command(wsub, "list", "webinars", cmd_webinar_list, json=True)
 
 
 async def cmd_webinar_create(settings, args) -> int:
@@ -54,10 +45,7 @@ async def cmd_webinar_create(settings, args) -> int:
         queued = 0 if args.no_announce else await webinars.send(session, settings, row, "announce")
         return {**webinars.describe(row), "announced_to": queued, "slack_text": webinars.slack_text(row)}
 
-    code, data = await in_transaction(settings, work)
-    if not code:
-        print_result(data, args.json, f"webinar {data['id']} created ({data['start']}); announcement queued for {data['announced_to']} recipient(s)")
-    return code
+    return await run_and_print(settings, args, work, lambda data: f"webinar {data['id']} created ({data['start']}); announcement queued for {data['announced_to']} recipient(s)")
 
 
 async def cmd_webinar_update(settings, args) -> int:
@@ -71,10 +59,7 @@ async def cmd_webinar_update(settings, args) -> int:
         queued = await webinars.update(session, settings, row, "cli", **changes)
         return {**webinars.describe(row), "update_sent_to": queued}
 
-    code, data = await in_transaction(settings, work)
-    if not code:
-        print_result(data, args.json, f"webinar {data['id']} is at sequence {data['sequence']}; update queued for {data['update_sent_to']}")
-    return code
+    return await run_and_print(settings, args, work, lambda data: f"webinar {data['id']} is at sequence {data['sequence']}; update queued for {data['update_sent_to']}")
 
 
 async def cmd_webinar_cancel(settings, args) -> int:
@@ -85,10 +70,7 @@ async def cmd_webinar_cancel(settings, args) -> int:
         queued = await webinars.cancel(session, settings, row, "cli")
         return {**webinars.describe(row), "cancellation_sent_to": queued}
 
-    code, data = await in_transaction(settings, work)
-    if not code:
-        print_result(data, args.json, f"webinar {data['id']} cancelled; notice queued for {data['cancellation_sent_to']}")
-    return code
+    return await run_and_print(settings, args, work, lambda data: f"webinar {data['id']} cancelled; notice queued for {data['cancellation_sent_to']}")
 
 
 async def cmd_webinar_list(settings, args) -> int:
@@ -100,7 +82,4 @@ async def cmd_webinar_list(settings, args) -> int:
     async def work(session, desk):
         return [webinars.describe(w) for w in await session.exec(select(Webinar).order_by(Webinar.start))]
 
-    code, data = await in_transaction(settings, work)
-    if not code:
-        print_result(data, args.json, "\n".join(f"{w['id']:>4}  {w['start'][:16]}  {w['status']:<9} {w['title']}" for w in data) or "no webinars")
-    return code
+    return await run_and_print(settings, args, work, lambda data: "\n".join(f"{w['id']:>4}  {w['start'][:16]}  {w['status']:<9} {w['title']}" for w in data) or "no webinars")
