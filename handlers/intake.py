@@ -8,7 +8,6 @@ unique (mailbox, dedup_key) constraint makes a second pass over the same mail a 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -94,12 +93,23 @@ async def ingest_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> lis
     own: one that fails is rolled back alone and quarantined in the same transaction, the others stay.
     The cursors of the batch's sources are advanced in that transaction too. Never raises for bad
     content; a database failure raises and leaves nothing of the batch recorded."""
-    prepared = list(await asyncio.gather(*(_parse(raw, source, deps) for raw, source in mails)))
+    return await record_prepared(await prepare_batch(mails, deps), deps)
+
+
+async def prepare_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[_Prepared]:
+    """The first half of `ingest_batch`, which writes nothing: the watcher prepares the next batch while
+    one records."""
+    prepared = await _parse_all(mails, deps)
     await _classify_ahead(prepared, deps)
-    async with deps.db.transaction() as session:
-        results = [await _record_isolated(session, item, deps) for item in prepared]
-        for cursor in _furthest([item.source.cursor for item in prepared]):
-            await advance_cursor(session, cursor)
+    return prepared
+
+
+async def record_prepared(prepared: list[_Prepared], deps: Deps) -> list[IntakeResult]:
+    """The second half of `ingest_batch`: record what `prepare_batch` gave, in one commit."""
+    try:
+        results = await _record_batch(prepared, deps, compose_in_pool=True)
+    except _AcksNotComposed:  # a mail whose acknowledgement fails is quarantined: record it as alone
+        results = await _record_batch(prepared, deps, compose_in_pool=False)
     for item, result in zip(prepared, results):
         if result.quarantined:
             log.warning("quarantined %s as message %s: %s", item.source.label, result.message_id, item.error.splitlines()[-1:])
@@ -108,22 +118,47 @@ async def ingest_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> lis
     return results
 
 
-async def _parse(raw: bytes, source: Source, deps: Deps) -> _Prepared:
-    item, settings = _Prepared(raw, source), deps.settings
-    if len(raw) > settings.mail_max_bytes:
-        item.error = f"too large: {len(raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}"
-        return item
+class _AcksNotComposed(Exception):
+    """An acknowledgement of the batch could not be composed in the pool: the batch is recorded again,
+    each acknowledgement composed in its mail's savepoint, as `ingest` of that mail alone would."""
+
+
+async def _record_batch(prepared: list[_Prepared], deps: Deps, *, compose_in_pool: bool) -> list[IntakeResult]:
+    """One transaction: each mail in its savepoint, the acknowledgements composed in the pool (both cores,
+    while the loop records), the cursors advanced."""
+    later: list[acks.Ack] | None = [] if compose_in_pool else None
+    async with deps.db.transaction() as session:
+        results = [await _record_isolated(session, item, deps, later) for item in prepared]
+        for cursor in _furthest([item.source.cursor for item in prepared]):
+            await advance_cursor(session, cursor)
+        if later:
+            limit = deps.settings.mail_time_limit_seconds
+            fields = await deps.untrusted_each(acks.ack_fields, [((deps.settings, ack), {}) for ack in later], [limit] * len(later))
+            if any(isinstance(result, Exception) for result in fields):
+                raise _AcksNotComposed
+            await acks.queue_composed(session, list(zip(later, fields)))
+    return results
+
+
+async def _parse_all(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[_Prepared]:
+    prepared, settings = [_Prepared(raw, source) for raw, source in mails], deps.settings
+    for item in prepared:
+        if len(item.raw) > settings.mail_max_bytes:
+            item.error = f"too large: {len(item.raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}"
+    todo = [item for item in prepared if item.error is None]
     limit = settings.mail_time_limit_seconds
-    try:
-        item.parsed, took = await deps.untrusted(parse_mail_timed, raw, timeout=limit)
-        item.budget = limit - took
-    except UnparseableMail as exc:
-        item.error = f"unparseable: {exc}"
-    except Isolated as exc:
-        item.error = f"parsing stopped: {exc}"
-    except Exception as exc:  # a parser bug on this mail: it alone is affected
-        item.error = f"parser failed: {exc!r}"
-    return item
+    results = await deps.untrusted_each(parse_mail_timed, [((item.raw,), {}) for item in todo], [limit] * len(todo))
+    for item, result in zip(todo, results):
+        if isinstance(result, UnparseableMail):
+            item.error = f"unparseable: {result}"
+        elif isinstance(result, Isolated):
+            item.error = f"parsing stopped: {result}"
+        elif isinstance(result, Exception):  # a parser bug on this mail: it alone is affected
+            item.error = f"parser failed: {result!r}"
+        else:
+            item.parsed, took = result
+            item.budget = limit - took
+    return prepared
 
 
 async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
@@ -141,18 +176,14 @@ async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
         known = await known_partnerships(session, [item.parsed.from_addr for item in candidates])
     for item in candidates:
         item.known = known.get(item.parsed.from_addr.lower())
-
-    async def classify(item: _Prepared) -> None:
-        try:
-            item.verdict = await deps.untrusted(deps.classify, item.parsed, known_partnership=item.known,
-                                                timeout=max(item.budget, 0.1))
-        except Exception as exc:  # kept: recording quarantines the mail with it
-            item.verdict = exc
-
-    await asyncio.gather(*(classify(item) for item in candidates))
+    # an exception is kept as the verdict: recording quarantines the mail with it
+    verdicts = await deps.untrusted_each(deps.classify, [((item.parsed,), {"known_partnership": item.known}) for item in candidates],
+                                         [max(item.budget, 0.1) for item in candidates])
+    for item, verdict in zip(candidates, verdicts):
+        item.verdict = verdict
 
 
-async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -> IntakeResult:
+async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps, later: list[acks.Ack] | None) -> IntakeResult:
     """One mail of a batch in a savepoint of its own: recorded, a duplicate, or quarantined with why."""
     if item.parsed is None:
         return await _quarantine_isolated(session, item, deps)
@@ -161,7 +192,7 @@ async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -
             if isinstance(item.verdict, Exception):
                 raise item.verdict
             return await record(session, item.parsed, item.raw, deps, item.source, time.monotonic() + item.budget,
-                                verdict=item.verdict)
+                                verdict=item.verdict, acks_later=later)
     except IntegrityError:  # another process recorded the same mail between our check and our insert
         return IntakeResult(kind="duplicate", duplicate=True)
     except Isolated as exc:
@@ -186,10 +217,11 @@ def _furthest(cursors: list[CursorPosition | None]) -> list[CursorPosition]:
 
 async def record(
     session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source, deadline: float | None = None,
-    *, verdict=None,
+    *, verdict=None, acks_later: list[acks.Ack] | None = None,
 ) -> IntakeResult:
     """All that a mail causes, written in the caller's transaction. `verdict`: its classification, when
-    worked out ahead (ingest_batch); used only if the mail still needs one."""
+    worked out ahead (ingest_batch); used only if the mail still needs one. `acks_later`: see
+    `acks.acknowledge`."""
     mailbox = deps.settings.desk_address
     key, reused, existing = await identify(session, mailbox, parsed)
     if existing is not None:
@@ -249,7 +281,7 @@ async def record(
     )
     message.ticket_id = ticket.id
     if verdict.intent in ACKNOWLEDGED_INTENTS:
-        await acks.acknowledge(session, ticket, parsed, deps.settings)
+        await acks.acknowledge(session, ticket, parsed, deps.settings, acks_later)
     return await _finish(session, deps, message, parsed, "ticket", ticket, event="opened")
 
 

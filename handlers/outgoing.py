@@ -127,19 +127,26 @@ async def queue_mail(
     existing = (await session.exec(select(OutboxMail.id).where(OutboxMail.key == key))).first()
     if existing is not None:
         return None
-    mail_from = msg["From"].addresses[0].addr_spec if msg["From"] and msg["From"].addresses else ""
-    row = OutboxMail(key=key, kind=kind, ticket_id=ticket_id, message_id=msg["Message-ID"], mail_from=mail_from)
-    try:
-        recipient = _the_recipient(msg)
-        utf8 = needs_smtputf8(mail_from, recipient)
-        row.recipient, row.rcpt_to = recipient.lower(), [recipient]
-        row.raw = msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
-    except BadAddress as exc:
-        row.recipient = " ".join(str(msg.get("To", "")).split())[:320].lower()
-        row.rcpt_to, row.state, row.last_error = [], OutboxState.failed, f"not sent: {exc}"
+    row = OutboxMail(key=key, kind=kind, ticket_id=ticket_id, **outbox_fields(msg))
     session.add(row)
     await session.flush()
     return row
+
+
+def outbox_fields(msg: EmailMessage) -> dict:
+    """The outbox columns that `msg` decides (sender, recipient, bytes; or `failed` with why, see `queue_mail`).
+    Pure: intake works them out in the worker pool."""
+    mail_from = msg["From"].addresses[0].addr_spec if msg["From"] and msg["From"].addresses else ""
+    fields = {"message_id": str(msg["Message-ID"]), "mail_from": mail_from}
+    try:
+        recipient = _the_recipient(msg)
+        utf8 = needs_smtputf8(mail_from, recipient)
+        fields.update(recipient=recipient.lower(), rcpt_to=[recipient],
+                      raw=msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY))
+    except BadAddress as exc:
+        fields.update(recipient=" ".join(str(msg.get("To", "")).split())[:320].lower(), rcpt_to=[],
+                      state=OutboxState.failed, last_error=f"not sent: {exc}")
+    return fields
 
 
 def _the_recipient(msg: EmailMessage) -> str:
