@@ -40,6 +40,44 @@ async def acknowledge(
 ) -> OutboxMail | None:
     """Queue the acknowledgement of a new ticket, unless it must not be sent (said in the audit). With
     `later`, it is only decided here and appended there, for `queue_composed()` in the same transaction."""
+    recipient = await _answerable(session, ticket, mail, settings)
+    if recipient is None:
+        return None
+    decided = sum(ack.recipient.lower() == recipient.lower() for ack in later or ())  # not in the outbox yet
+    if await _acks_last_hour(session, recipient) + decided >= settings.acks_per_sender_per_hour:
+        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
+        return None
+    ack = _ack(ticket, mail, recipient)
+    if later is not None:
+        later.append(ack)
+        return None
+    return await queue_mail(session, compose_ack(settings, ack), key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+
+
+async def acknowledge_many(session: AsyncSession, opened: list[tuple[Ticket, ParsedMail]], settings: Settings,
+                           later: list[Ack]) -> None:
+    """`acknowledge(..., later)` of many new tickets, in order, with one query for the rate limit."""
+    wanted = [(ticket, mail, recipient) for ticket, mail in opened
+              if (recipient := await _answerable(session, ticket, mail, settings)) is not None]
+    if not wanted:
+        return
+    since = utcnow() - timedelta(hours=1)
+    query = (select(OutboxMail.recipient, func.count(OutboxMail.id))
+             .where(OutboxMail.kind == "ack", OutboxMail.recipient.in_({r.lower() for *_, r in wanted}), OutboxMail.created_at >= since)
+             .group_by(OutboxMail.recipient))
+    counts = dict((await session.exec(query)).all())
+    for ack in later:
+        counts[ack.recipient.lower()] = counts.get(ack.recipient.lower(), 0) + 1
+    for ticket, mail, recipient in wanted:
+        if counts.get(recipient.lower(), 0) >= settings.acks_per_sender_per_hour:
+            await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
+            continue
+        counts[recipient.lower()] = counts.get(recipient.lower(), 0) + 1
+        later.append(_ack(ticket, mail, recipient))
+
+
+async def _answerable(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> str | None:
+    """The address an acknowledgement may go to, or None with why in the audit."""
     recipient = _reply_address(mail)
     if recipient is None:
         await audit(session, "desk", "ack.skipped", ticket, why="no valid address",
@@ -48,16 +86,12 @@ async def acknowledge(
     if never_answer(recipient, settings.desk_address):
         await audit(session, "desk", "ack.skipped", ticket, why="machine or own address", to=recipient)
         return None
-    decided = sum(ack.recipient.lower() == recipient.lower() for ack in later or ())  # not in the outbox yet
-    if await _acks_last_hour(session, recipient) + decided >= settings.acks_per_sender_per_hour:
-        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
-        return None
-    ack = Ack(ticket.id, ticket.ref, ticket.language, recipient, mail.from_name, mail.subject or "(no subject)",
-              mail.message_id, mail.references)
-    if later is not None:
-        later.append(ack)
-        return None
-    return await queue_mail(session, compose_ack(settings, ack), key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+    return recipient
+
+
+def _ack(ticket: Ticket, mail: ParsedMail, recipient: str) -> Ack:
+    return Ack(ticket.id, ticket.ref, ticket.language, recipient, mail.from_name, mail.subject or "(no subject)",
+               mail.message_id, mail.references)
 
 
 def compose_ack(settings: Settings, ack: Ack) -> EmailMessage:
