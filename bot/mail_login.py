@@ -27,25 +27,18 @@ def imap_login(client: IMAPClient, settings: Settings) -> None:
         except LoginError as exc:
             if "[UNAVAILABLE]" in str(exc):  # RFC 5530: temporary, try again later
                 raise
-            raise CredentialRefused(f"EOCIC_IMAP_USER / EOCIC_IMAP_PASSWORD: IMAP server {settings.imap_host} "
-                                    f"refused the login of {settings.imap_user}: {_text(exc)}") from None
+            raise _password_refused("IMAP", settings.imap_host, settings.imap_user, _text(exc)) from None
         return
-    tokens = tokens_for(settings)
-    refusal = None
+    oauthbearer = settings.oauth2_mechanism is SaslMechanism.OAUTHBEARER
+    sasl_login = client.oauthbearer_login if oauthbearer else client.oauth2_login
+    tokens, refusal = tokens_for(settings), None
     for fresh in (False, True):
-        token = tokens.get(fresh=fresh)
         try:
-            if settings.oauth2_mechanism is SaslMechanism.OAUTHBEARER:
-                client.oauthbearer_login(settings.imap_user, token)
-            else:
-                client.oauth2_login(settings.imap_user, token)
+            sasl_login(settings.imap_user, tokens.get(fresh=fresh))
             return
         except LoginError as exc:
             refusal = exc
-    raise CredentialRefused(
-        f"IMAP server {settings.imap_host} refused {settings.oauth2_mechanism.value} login of {settings.imap_user} "
-        f"with a fresh token of {tokens.describe}: {_text(refusal)}"
-    )
+    raise _token_refused(settings, "IMAP", settings.imap_host, settings.imap_user, tokens.describe, _text(refusal))
 
 
 async def smtp_login(smtp: aiosmtplib.SMTP, settings: Settings) -> None:
@@ -58,27 +51,33 @@ async def smtp_login(smtp: aiosmtplib.SMTP, settings: Settings) -> None:
         except aiosmtplib.SMTPAuthenticationError as exc:
             if exc.code != 535:
                 raise
-            raise CredentialRefused(f"EOCIC_SMTP_USER / EOCIC_SMTP_PASSWORD: SMTP server {settings.smtp_host} "
-                                    f"refused the login of {settings.smtp_user}: {exc.code} {exc.message}") from None
+            raise _password_refused("SMTP", settings.smtp_host, settings.smtp_user, f"{exc.code} {exc.message}") from None
         return
-    tokens = tokens_for(settings)
-    refusal = None
+    oauthbearer = settings.oauth2_mechanism is SaslMechanism.OAUTHBEARER
+    tokens, refusal = tokens_for(settings), None
     for fresh in (False, True):
         token = await asyncio.to_thread(tokens.get, fresh=fresh)
         try:
-            if settings.oauth2_mechanism is SaslMechanism.OAUTHBEARER:
-                await _smtp_oauthbearer(smtp, settings.smtp_user, token)
-            else:
-                await smtp.auth_xoauth2(settings.smtp_user, token)
+            await (_smtp_oauthbearer(smtp, settings.smtp_user, token) if oauthbearer
+                   else smtp.auth_xoauth2(settings.smtp_user, token))
             return
         except aiosmtplib.SMTPAuthenticationError as exc:
             if exc.code != 535:  # 454 and the like: a temporary failure, the outbox retries the mail
                 raise
             refusal = exc
-    raise CredentialRefused(
-        f"SMTP server {settings.smtp_host} refused {settings.oauth2_mechanism.value} login of {settings.smtp_user} "
-        f"with a fresh token of {tokens.describe}: {refusal.code} {refusal.message}"
-    )
+    raise _token_refused(settings, "SMTP", settings.smtp_host, settings.smtp_user, tokens.describe,
+                         f"{refusal.code} {refusal.message}")
+
+
+def _password_refused(protocol: str, host: str, user: str, answer: str) -> CredentialRefused:
+    return CredentialRefused(f"EOCIC_{protocol}_USER / EOCIC_{protocol}_PASSWORD: {protocol} server {host} "
+                             f"refused the login of {user}: {answer}")
+
+
+def _token_refused(settings: Settings, protocol: str, host: str, user: str, token_source: str,
+                   answer: str) -> CredentialRefused:
+    return CredentialRefused(f"{protocol} server {host} refused {settings.oauth2_mechanism.value} login of {user} "
+                             f"with a fresh token of {token_source}: {answer}")
 
 
 async def _smtp_oauthbearer(smtp: aiosmtplib.SMTP, user: str, token: str) -> None:

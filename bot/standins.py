@@ -191,19 +191,10 @@ async def start_imap_standin(
     args = Namespace(passlib_cfg=None, proxy_protocol=None, inherited_sockets=None, debug=False)
     config_cls = _pymap_config_class()
     config = config_cls(
-        args,
-        host=host,
-        port=port,
-        demo_data=False,
-        demo_user=user,
-        demo_password=password,
-        tls_enabled=False,
-        reject_dnsbl=False,
-        invalid_user_sleep=0.05,
+        args, host=host, port=port, demo_data=False, demo_user=user, demo_password=password, tls_enabled=False,
+        reject_dnsbl=False, invalid_user_sleep=0.05, bad_command_limit=None,
         # In-memory throw-away server: a cheap hash, checked on the event loop (no thread pool).
-        hash_context=BuiltinHash(rounds=1000),
-        cpu_subsystem=Subsystem.for_asyncio(),
-        bad_command_limit=None,
+        hash_context=BuiltinHash(rounds=1000), cpu_subsystem=Subsystem.for_asyncio(),
     )
     login = Login(config)
     hashed = await Passwords(config).hash_password(password)

@@ -68,7 +68,7 @@ class Contact:
 @dataclass(frozen=True)
 class Member:
     name: str
-    country: str
+    country: str = ""  # not every registry entry knows it
 
 
 @dataclass(frozen=True)
@@ -189,22 +189,24 @@ class Registry:
 
     # ---------------------------------------------------------------- matching in text
     def find_mentions(self, text: str) -> list[Mention]:
-        """Every alias or member-cluster name written in `text`, in order of appearance."""
+        """Every alias or member-cluster name written in `text`, in order of appearance: at each
+        token, the longest phrase of up to MAX_ALIAS_TOKENS tokens (at most 3 characters apart)."""
         if not text:
             return []
-        src = text.translate(_SUPERSCRIPTS)
-        tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(src)]
-        folded = [t[0].casefold() for t in tokens]
-        out: list[Mention] = []
-        i = 0
+        tokens = list(_TOKEN_RE.finditer(text.translate(_SUPERSCRIPTS)))
+        folded = [t.group().casefold() for t in tokens]
         n = len(tokens)
         phrases = self._phrases
         prefixes = self._prefixes
-        while i < n:
-            found = None
-            key = ""
-            for j in range(i, min(n, i + MAX_ALIAS_TOKENS)):
-                if j > i and tokens[j][1] - tokens[j - 1][2] > 3:   # too far apart to be one name
+        out: list[Mention] = []
+        resume = 0
+        for i, key in enumerate(folded):
+            if i < resume or key not in prefixes:  # most tokens start no name: one set lookup
+                continue
+            hit = phrases.get(key)
+            found = (i, hit) if hit is not None else None
+            for j in range(i + 1, min(n, i + MAX_ALIAS_TOKENS)):
+                if tokens[j].start() - tokens[j - 1].end() > 3:   # too far apart to be one name
                     break
                 key += folded[j]
                 if key not in prefixes:
@@ -213,16 +215,14 @@ class Registry:
                 if hit is not None:
                     found = (j, hit)
             if found is None:
-                i += 1
                 continue
             j, (p, kind, detail) = found
-            start, end = tokens[i][1], tokens[j][2]
+            start, end = tokens[i].start(), tokens[j].end()
             surface = text[start:end]
             if kind == "alias" and p.strict_case and not self._strict_ok(surface, folded, i, j):
-                i += 1
                 continue
             out.append(Mention(p.acronym, start, end, surface, kind, detail))
-            i = j + 1
+            resume = j + 1
         return out
 
     @staticmethod

@@ -33,17 +33,18 @@ class OAuth2Provider(str, Enum):
     generic = "generic"
 
 
-class SaslMechanism(str, Enum):
-    XOAUTH2 = "XOAUTH2"
-    OAUTHBEARER = "OAUTHBEARER"
-
-
 DEFAULT_OAUTH2_SCOPES = {  # client credentials / service account; a delegated Microsoft token names the API
     OAuth2Provider.microsoft: "https://outlook.office365.com/.default",
     OAuth2Provider.google: "https://mail.google.com/",
     OAuth2Provider.generic: "",
 }
 MICROSOFT_DELEGATED_SCOPE = "https://outlook.office365.com/IMAP.AccessAsUser.All https://outlook.office365.com/SMTP.Send"
+
+
+class SaslMechanism(str, Enum):
+    """The SASL mechanism that carries an OAuth2 token: XOAUTH2 (Google, Microsoft) or OAUTHBEARER (RFC 7628)."""
+    XOAUTH2 = "XOAUTH2"
+    OAUTHBEARER = "OAUTHBEARER"
 
 
 class SettingsError(ValueError):

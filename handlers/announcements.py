@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.settings import Settings
 from handlers.lists import compose_list_mail, get_list, unsubscribe_url
 from handlers.outgoing import queue_mail
-from models.audit import audit
+from models.audit import add_audited, audit, get_or_raise
 from models.base import utcnow
 from models.db import Database
 from models.lists import Announcement, AnnouncementState, MailingList, member_count, members
@@ -99,17 +99,11 @@ async def create(
     if not markdown.strip():
         raise ValueError("the Markdown text is empty")
     row = Announcement(list_id=mlist.id, subject=subject[:998], markdown=markdown, created_by=actor)
-    session.add(row)
-    await session.flush()
-    await audit(session, actor, "announcement.created", None, announcement=row.id, list=mlist.name)
-    return row
+    return await add_audited(session, row, actor, "announcement.created", "announcement", list=mlist.name)
 
 
 async def get(session: AsyncSession, ident: int) -> Announcement:
-    row = await session.get(Announcement, ident)
-    if row is None:
-        raise AnnouncementNotFound(ident)
-    return row
+    return await get_or_raise(session, Announcement, ident, AnnouncementNotFound)
 
 
 async def send_test(session: AsyncSession, settings: Settings, ann: Announcement, address: str, actor: str) -> None:

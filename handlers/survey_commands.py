@@ -7,7 +7,7 @@ once the campaign is created.
 
 from __future__ import annotations
 
-
+from config.forms import fields
 from handlers import charts
 from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
@@ -26,17 +26,7 @@ COMMANDS = CommandSet()
 USAGE = ("survey list | new | status NAME | remind NAME [now] | extend NAME DATE | close NAME | "
          "done NAME ACRONYM")
 FORM = "survey_new"
-FIELDS = [  # block/action id, label, placeholder, optional
-    ("name", "Campaign name", "ESCP-4i progress survey 2019", False),
-    ("audience", "Audience", "ESCP-4i, ESCP-4i:strand-1, ESCP-S3 or ACR1,ACR2", False),
-    ("url", "Survey URL with {token}", "https://survey.example/index.php/123456?token={token}", False),
-    ("opens", "Opens (Europe/Brussels)", "2019-05-13T09:00", False),
-    ("closes", "Closes (Europe/Brussels)", "2019-06-05T18:00", False),
-    ("first_reminder", "First reminder after", "7d", False),
-    ("every", "Then every", "7d", False),
-    ("max_reminders", "At most this many reminders", "3", False),
-    ("last_call", "Last call before closing", "2d", True),
-]
+FIELDS = fields(FORM)  # config/forms.yaml
 
 
 @COMMANDS.subcommand("survey", USAGE, "progress-survey campaigns: invitations, reminders, who answered")

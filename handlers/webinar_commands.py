@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from config.forms import fields
 from handlers import webinars
 from handlers.commands import Caller, CommandSet, Reply, UsageError
 from handlers.context import Deps
@@ -20,15 +21,7 @@ COMMANDS = CommandSet()
 
 USAGE = "webinar new | webinar list"
 FORM = "webinar_new"
-FIELDS = [  # block/action id, label, placeholder, optional
-    ("title", "Title", "Internationalisation of SMEs: lessons from ESCP-4i", False),
-    ("start", "Start", "2026-12-03 14:00 Europe/Brussels", False),
-    ("duration", "Duration in minutes", "60", False),
-    ("url", "Registration or join link", "https://webinar.example/join/123", True),
-    ("audience", "Lists to invite (comma-separated)", "webinars", True),
-    ("speakers", "Speakers (comma-separated)", "Ana Ribeiro, Ilse Verhoeven", True),
-    ("abstract", "Abstract", "What the webinar is about", True),
-]
+FIELDS = fields(FORM)  # config/forms.yaml
 
 
 @COMMANDS.subcommand("webinar", USAGE, "learning webinars: create one from a form (announced with a calendar entry), list them")

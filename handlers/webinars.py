@@ -21,7 +21,7 @@ from handlers.lists import compose_list_mail, get_list, unsubscribe_url
 from handlers.mrkdwn import escape
 from handlers.outgoing import queue_mail
 from handlers.slack_notify import post_text
-from models.audit import audit
+from models.audit import add_audited, audit, get_or_raise
 from handlers.timeparse import parse_duration, zone
 from models.base import utcnow
 from models.lists import MailingList, members
@@ -91,17 +91,11 @@ async def create(
         url=url.strip(), audience=audience or ["webinars"], reminder_minutes=parse_offsets(reminders or settings.webinar_reminders),
         created_by=actor,
     )
-    session.add(row)
-    await session.flush()
-    await audit(session, actor, "webinar.created", None, webinar=row.id, title=row.title)
-    return row
+    return await add_audited(session, row, actor, "webinar.created", "webinar", title=row.title)
 
 
 async def get(session: AsyncSession, ident: int) -> Webinar:
-    row = await session.get(Webinar, ident)
-    if row is None:
-        raise WebinarNotFound(ident)
-    return row
+    return await get_or_raise(session, Webinar, ident, WebinarNotFound)
 
 
 def local_start(webinar: Webinar) -> datetime:

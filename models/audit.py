@@ -22,3 +22,19 @@ class AuditEntry(SQLModel, table=True):
 async def audit(session: AsyncSession, actor: str, action: str, ticket=None, **detail) -> None:
     """Add the entry to the session's transaction: the action and its record commit together."""
     session.add(AuditEntry(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail))
+
+
+async def add_audited(session: AsyncSession, row, actor: str, action: str, id_as: str, **detail):
+    """Add `row` and the entry for its creation (its new id under `id_as`) to the transaction; returns `row`."""
+    session.add(row)
+    await session.flush()
+    await audit(session, actor, action, None, **{id_as: row.id}, **detail)
+    return row
+
+
+async def get_or_raise(session: AsyncSession, model, ident, not_found: type[Exception]):
+    """The `model` row with primary key `ident`, or `not_found(ident)` raised."""
+    row = await session.get(model, ident)
+    if row is None:
+        raise not_found(ident)
+    return row

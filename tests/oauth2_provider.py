@@ -39,7 +39,7 @@ from aiohttp import web
 from aiosmtpd.smtp import AuthResult
 
 from bot.standins import SmtpCatcher
-from tests.servers import DovecotServer, SinkHandler, SmtpSink
+from tests.servers import DovecotServer, SinkHandler, SmtpSink, serving
 
 
 @dataclass
@@ -312,26 +312,14 @@ class OAuth2SmtpSink(SmtpSink):
 
 @pytest.fixture(scope="session")
 def oauth2_provider():
-    provider = OAuth2Provider().start()
-    try:
-        yield provider
-    finally:
-        provider.stop()
+    yield from serving(OAuth2Provider())
 
 
 @pytest.fixture(scope="session")
 def oauth2_dovecot(oauth2_provider):
-    server = DovecotServer(oauth2_introspection_url=oauth2_provider.introspection_url).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(DovecotServer(oauth2_introspection_url=oauth2_provider.introspection_url))
 
 
 @pytest.fixture
 def oauth2_smtp(oauth2_provider):
-    sink = OAuth2SmtpSink(oauth2_provider).start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
+    yield from serving(OAuth2SmtpSink(oauth2_provider))

@@ -47,6 +47,15 @@ __all__ = [
 ]
 
 
+def serving(server):
+    """A fixture's body: start `server`, hand it to the test, stop it however the test ends."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago (bind to port 0, read it, close)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -385,11 +394,7 @@ def imap_env(host: str, port: int, user: str, password: str, **extra: str) -> di
 
 @pytest.fixture(scope="session")
 def dovecot():
-    server = DovecotServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(DovecotServer())
 
 
 # ======================================================================================
@@ -476,11 +481,7 @@ def smtp_env(host: str, port: int, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def smtp_sink():
-    sink = SmtpSink().start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
+    yield from serving(SmtpSink())
 
 
 # ======================================================================================

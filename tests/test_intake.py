@@ -86,12 +86,17 @@ async def test_mail_in_dovecot_becomes_one_ticket_and_one_acknowledgement(doveco
     assert dovecot.folder_count(user, "INBOX") == 0, "handled mail is moved out of the inbox"
 
 
+async def _request_acknowledged(dovecot, smtp_sink, user, message_id: str) -> email.message.EmailMessage:
+    """Deliver a request to the inbox and return the acknowledgement the desk sends for it."""
+    dovecot.deliver(user, mail(message_id=message_id))
+    assert await wait_until(lambda: len(smtp_sink.messages) >= 1)
+    return caught(smtp_sink)[0]
+
+
 async def test_reply_threads_onto_the_ticket_and_reopens_it(dovecot, smtp_sink, mailbox_env):
     env, user = mailbox_env
     async with running_desk(env) as (settings, db):
-        dovecot.deliver(user, mail(message_id="<q1@inovcluster.example>"))
-        assert await wait_until(lambda: len(smtp_sink.messages) >= 1)
-        ack = caught(smtp_sink)[0]
+        ack = await _request_acknowledged(dovecot, smtp_sink, user, "<q1@inovcluster.example>")
         async with db.transaction() as session:
             ticket = (await session.exec(select(Ticket))).one()
             ticket.status = TicketStatus.waiting
@@ -122,9 +127,7 @@ async def test_subject_reference_from_a_stranger_opens_a_new_ticket(dovecot, smt
 async def test_auto_reply_and_bounce_are_recorded_never_answered(dovecot, smtp_sink, mailbox_env):
     env, user = mailbox_env
     async with running_desk(env) as (settings, db):
-        dovecot.deliver(user, mail(message_id="<req@inovcluster.example>"))
-        assert await wait_until(lambda: len(smtp_sink.messages) >= 1)
-        ack = caught(smtp_sink)[0]
+        ack = await _request_acknowledged(dovecot, smtp_sink, user, "<req@inovcluster.example>")
         dovecot.deliver(user, mail(subject="Automatic reply: out of office", body="I am away until Monday.\n",
                                    headers={"Auto-Submitted": "auto-replied"}))
         dovecot.deliver(user, _bounce_of(ack))

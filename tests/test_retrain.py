@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.desk import open_desk
@@ -48,3 +49,25 @@ def test_out_without_train_says_how_to_use_it(desk_env, tmp_path):
     assert wrong.returncode != 0
     assert "--out and --train-only go with --train" in wrong.stderr
     assert not (tmp_path / "m.pkl.gz").exists()
+
+
+def test_quality_scores_mail_the_models_never_saw(desk_env, tmp_path):
+    """`classify --quality` prints the dev-split and leave-one-writer-out scores as one JSON line."""
+    predictions = tmp_path / "predictions.jsonl"
+    measured = run_cli(desk_env, "classify", "--quality", "--predictions", str(predictions), timeout=600)
+    assert measured.returncode == 0, measured.stderr
+    scores = json.loads(measured.stdout.strip().splitlines()[-1])
+    dev, pooled = scores["dev"], scores["leave_one_writer_out"]["pooled"]
+    assert dev["intent_macro_f1"] >= 0.9 and dev["category_macro_f1"] >= 0.8, dev
+    assert pooled["intent_macro_f1"] >= 0.9 and pooled["category_macro_f1"] >= 0.8, pooled
+    batches = [k for k in scores["leave_one_writer_out"] if k != "pooled"]
+    assert len(batches) >= 2 and sum(scores["leave_one_writer_out"][b]["n"] for b in batches) == pooled["n"]
+    rows = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == dev["n"] + pooled["n"]
+
+
+def test_predictions_without_quality_says_how_to_use_it(desk_env, tmp_path):
+    wrong = run_cli(desk_env, "classify", "--predictions", str(tmp_path / "p.jsonl"))
+    assert wrong.returncode != 0
+    assert "--predictions goes with --quality" in wrong.stderr
+    assert not (tmp_path / "p.jsonl").exists()

@@ -77,43 +77,31 @@ def _literal_alts(pattern: str, limit: int = 8) -> tuple[str, ...]:
     return tuple(dict.fromkeys(alts))
 
 
+def _tokens(p: str, start: int = 0):
+    """(index, token, group depth after it) for each character of regex `p` from `start`; an escape
+    (backslash and the character it escapes) is one token."""
+    depth, i = 0, start
+    while i < len(p):
+        token = p[i:i + 2] if p[i] == "\\" else p[i]
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        yield i, token, depth
+        i += len(token)
+
+
 def _group_end(p: str, start: int) -> int:
     """Index just after the ')' closing the group that opens at p[start] == '('."""
-    depth = 0
-    i = start
-    while i < len(p):
-        c = p[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return len(p)
+    return next((i + 1 for i, token, depth in _tokens(p, start) if token == ")" and depth == 0), len(p))
 
 
 def _split_top(body: str) -> list[str]:
-    parts, depth, cur, i = [], 0, [], 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\":
-            cur.append(body[i:i + 2])
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        if c == "|" and depth == 0:
+    """The alternatives of `body` split at its top-level '|'."""
+    parts, cur = [], []
+    for _, token, depth in _tokens(body):
+        if token == "|" and depth == 0:
             parts.append("".join(cur))
             cur = []
         else:
-            cur.append(c)
-        i += 1
+            cur.append(token)
     parts.append("".join(cur))
     return parts
 
@@ -177,23 +165,27 @@ class Found(dict):
 
 
 class _Scanner:
-    """Every occurrence of every literal of the cue tables in one pass of one compiled pattern: at
-    each position the pattern finds the longest literal starting there, and the literals that are
-    its prefixes start there too."""
+    """Every occurrence of every literal of the cue tables with one compiled pattern: the pattern
+    finds the longest literal starting at the next position where one starts, the literals that are
+    its prefixes start there too, and the search goes on one character further (so overlapping
+    occurrences are found as well)."""
 
     def __init__(self, literals):
         literals = sorted(set(literals))
         known = set(literals)
-        self.rx = re.compile("(?=(" + _trie_pattern(literals) + "))")
+        self.rx = re.compile(_trie_pattern(literals))
         self.prefixes = {lit: tuple(lit[:n] for n in range(1, len(lit) + 1) if lit[:n] in known) for lit in literals}
 
     def scan(self, text: str) -> Found:
         found = Found()
         prefixes = self.prefixes
-        for m in self.rx.finditer(text):
+        search = self.rx.search
+        m = search(text)
+        while m:
             at = m.start()
-            for lit in prefixes[m.group(1)]:
+            for lit in prefixes[m.group()]:
                 found.setdefault(lit, []).append(at)
+            m = search(text, at + 1)
         return found
 
 

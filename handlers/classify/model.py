@@ -18,6 +18,7 @@ and the regressions' arithmetic exactly (tested against scikit-learn).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import pickle
 import re
@@ -182,20 +183,23 @@ class Scorer:
         self.category_labels = list(art["category"]["labels"])
         self._iW, self._ib = art["intent"]["W"], art["intent"]["b"]
         self._cW, self._cb = art["category"]["W"], art["category"]["b"]
+        self._char_block = next((b for b in self.blocks if b[0] == "char"), None)
+        self._word_ids = functools.lru_cache(maxsize=1 << 16)(self._char_word_ids)
 
     def text_vector(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
         text = model_text(prep)
         idx_all, val_all = [], []
         for kind, vocab, idf, rng, offset in self.blocks:
-            grams = word_ngrams(text) if kind == "word" else char_wb_ngrams(text, rng[0], rng[1])
-            counts = Counter(grams)
-            get = vocab.get
-            ia = np.fromiter([get(g, -1) for g in counts], dtype=np.int64, count=len(counts))
-            keep = ia >= 0
-            if not keep.any():
+            if kind == "word":
+                get = vocab.get
+                ids = [i for g in word_ngrams(text) if (i := get(g, -1)) >= 0]
+            else:
+                ids = self._char_ids(text, rng)
+            counts = Counter(ids)  # first occurrence order, as the vectoriser's
+            if not counts:
                 continue
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[keep]
-            ia = ia[keep]
+            ia = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             v = (1.0 + np.log(tf)) * idf[ia]
             norm = np.sqrt(v @ v)
             if norm > 0:
@@ -205,6 +209,21 @@ class Scorer:
         if not idx_all:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(idx_all), np.concatenate(val_all)
+
+    def _char_ids(self, text: str, rng: tuple[int, int]) -> list[int]:
+        """The vocabulary ids of `char_wb_ngrams(text, *rng)` in the same order (grams not in the
+        vocabulary left out). A gram never spans two words, so each word's ids are looked up once
+        and kept (`_word_ids`): a mail's words are mostly words seen before."""
+        per_word = [self._word_ids(w) for w in text.split()]
+        return [i for k in range(rng[1] - rng[0] + 1) for ids in per_word for i in ids[k]]
+
+    def _char_word_ids(self, word: str) -> tuple[tuple[int, ...], ...]:
+        """Per n of the char block's range, the ids of the n-grams of " word " in the vocabulary."""
+        _, vocab, _, (lo, hi), _ = self._char_block
+        padded = f" {word} "
+        get = vocab.get
+        return tuple(tuple(i for j in range(len(padded) - n + 1) if (i := get(padded[j:j + n], -1)) >= 0)
+                     for n in range(lo, hi + 1))
 
     def _proba(self, W, b, tv, dense) -> np.ndarray:
         idx, val = tv

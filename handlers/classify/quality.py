@@ -1,9 +1,9 @@
 """How good the classifier is on mail it was not trained on: the dev split and leave-one-writer-out.
 
-    python -m handlers.classify.quality            # one JSON line of scores
-    python -m handlers.classify.quality --predictions out.jsonl   # also every prediction, to compare two versions
+    eocic-desk classify --quality                             # one JSON line of scores
+    eocic-desk classify --quality --predictions out.jsonl     # also every prediction, to compare two versions
 
-* dev split: models trained on the train split only (as `training --train-only`), scored on the
+* dev split: models trained on the train split only (as `classify --train --train-only`), scored on the
   held-out ~25 % of each batch (never tuned on).
 * leave-one-writer-out: each corpus batch was written by someone else; for every batch, models
   trained on the other batches score that batch. The scores are over all batches' predictions
@@ -12,14 +12,11 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 
 from .classifier import Classifier, train_models
 from .commands import evaluate
-from .corpus import Example, load_corpus
+from .corpus import Example
 
 SCORES = ("intent_macro_f1", "category_macro_f1", "partnership_accuracy", "language_accuracy")
 
@@ -57,20 +54,3 @@ def measure(corpus: list[Example]) -> tuple[dict, list[dict]]:
         pooled_pred += pred
     result["leave_one_writer_out"]["pooled"] = _summary(pooled_gold, pooled_pred)
     return result, rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--predictions", help="write every prediction (JSON lines) here")
-    args = ap.parse_args(argv)
-    scores, rows = measure(load_corpus())
-    if args.predictions:
-        with open(args.predictions, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    print(json.dumps(scores))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

