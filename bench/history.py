@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, text
 
 from models.base import utcnow
 from models.db import sync_url
@@ -60,5 +60,9 @@ def seed_history(url: str, n: int, mailbox: str) -> None:
                     {"key": f"ack:{i}", "kind": "ack", "ticket_id": i, "message_id": f"<ack-{i}@desk.example>",
                      "mail_from": mailbox, "recipient": sender[i], "rcpt_to": [sender[i]], "raw": b"", "state": OutboxState.sent,
                      "attempts": 1, "next_attempt_at": when[i], "created_at": when[i], "sent_at": when[i]} for i in ids])
+        if engine.dialect.name == "postgresql":  # rows given their ids: move the id sequences past them
+            with engine.begin() as conn:
+                for table in ("partnership", "contact", "ticket"):
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     finally:
         engine.dispose()
