@@ -64,5 +64,7 @@ def seed_history(url: str, n: int, mailbox: str) -> None:
             with engine.begin() as conn:
                 for table in ("partnership", "contact", "ticket"):
                     conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        with engine.begin() as conn:  # planner statistics, as a database that grew over months has them
+            conn.execute(text("ANALYZE"))
     finally:
         engine.dispose()
