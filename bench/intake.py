@@ -5,7 +5,11 @@ The desk runs as in production (`run_desk`): the worker pool parses and classifi
 the acknowledgements to an aiosmtpd sink and the Slack delivery posts the cards to the strict Slack
 stand-in, both in a process of their own (bench/standins.py), while the mails come in.
 
-    python bench/intake.py [N] [--database sqlite|postgres|postgresql://…]   # prints one JSON line
+    python bench/intake.py [N] [--database sqlite|postgres|postgresql://…] [--history H]   # prints one JSON line
+
+With `--history H` the same run measures intake twice, into an empty database and into one holding H
+earlier tickets with their mail and sent acknowledgements (bench/history.py): the growth figure is
+the ratio of the two.
 
 `--database postgres` starts a throw-away PostgreSQL cluster; a postgresql:// URL is used as it is
 (its database must be empty).
@@ -23,6 +27,7 @@ import time
 from contextlib import contextmanager
 
 from common import append_all, dovecot_mailbox
+from history import seed_history
 from standins import Standins
 
 from bench.mailgen import make_request
@@ -111,6 +116,7 @@ def run(n: int, database_url: str, prepare=None) -> tuple[float, float, dict]:
 def arguments(description: str, default_n: int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("n", nargs="?", type=int, default=default_n, help="mails to ingest")
+    parser.add_argument("--history", type=int, default=0, help="also measure into a database with this many earlier tickets")
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (default), postgres (a throw-away cluster) or a postgresql:// URL of an empty database")
     return parser.parse_args()
@@ -120,11 +126,19 @@ def main() -> None:
     args = arguments("Intake throughput against raw fetch + parse of the same mails.", 2000)
     with databases(args.database) as new_database:
         base, ours, received = run(args.n, new_database())
-    print(json.dumps({
-        "bench": "intake", "mails": args.n, "database": "sqlite" if args.database == "sqlite" else "postgresql",
-        "baseline_fetch_parse_per_s": round(base, 1), "intake_per_s": round(ours, 1),
-        "ratio": round(ours / base, 3), "while_running": received,
-    }))
+        figures = {
+            "bench": "intake", "mails": args.n, "database": "sqlite" if args.database == "sqlite" else "postgresql",
+            "baseline_fetch_parse_per_s": round(base, 1), "intake_per_s": round(ours, 1),
+            "ratio": round(ours / base, 3), "while_running": received,
+        }
+        if args.history:
+            async def prepare(settings):
+                await asyncio.to_thread(seed_history, settings.db_url, args.history, settings.desk_address)
+
+            _, grown, _ = run(args.n, new_database(), prepare)
+            figures.update(history=args.history, intake_with_history_per_s=round(grown, 1),
+                           history_ratio=round(grown / ours, 3))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class MailPool:
 
     def _new_pool(self) -> ProcessPool:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload"])
+        context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload", "handlers.acks"])
         return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.memory_limit_mb,), context=context)
 
     async def start(self) -> None:

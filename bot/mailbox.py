@@ -29,7 +29,7 @@ from bot.oauth2 import CredentialRefused
 from config.settings import Security, Settings
 from handlers.alerts import alert
 from handlers.context import Deps
-from handlers.intake import CursorPosition, Source, ingest_batch
+from handlers.intake import CursorPosition, Source, prepare_batch, record_prepared
 from models.mailbox import cursor_at
 
 log = logging.getLogger(__name__)
@@ -117,21 +117,35 @@ class MailboxWatcher:
         self._done(client, leftovers)
         new = [u for u in uids if u > last_uid]
         size = self.settings.imap_batch_size
-        for start in range(0, len(new), size):
-            batch = new[start : start + size]
-            fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            mails = [
-                (data[b"BODY[]"], Source(f"imap:{folder}:{uidvalidity}:{uid}", CursorPosition(self.mailbox, folder, uidvalidity, uid)))
-                for uid in batch
-                if (data := fetched.get(uid)) is not None and b"BODY[]" in data  # else expunged meanwhile
-            ]
-            if mails:
-                self._call(ingest_batch(mails, self.deps))  # one commit for the batch, cursor included
-            self.ingested += len(mails)
-            self._done(client, [source.cursor.uid for _, source in mails])
-            self.last_success = time.monotonic()
-            if self._stop.is_set():
-                return
+        recording = None  # (future of the batch before, its UIDs): it records while this one is prepared
+        try:
+            for start in range(0, len(new), size):
+                batch = new[start : start + size]
+                fetched = client.fetch(batch, ["BODY.PEEK[]"])
+                mails = [
+                    (data[b"BODY[]"], Source(f"imap:{folder}:{uidvalidity}:{uid}", CursorPosition(self.mailbox, folder, uidvalidity, uid)))
+                    for uid in batch
+                    if (data := fetched.get(uid)) is not None and b"BODY[]" in data  # else expunged meanwhile
+                ]
+                before = recording
+                future = asyncio.run_coroutine_threadsafe(_ingest_after(before and before[0], mails, self.deps), self._loop)
+                recording = (future, [source.cursor.uid for _, source in mails])
+                if before is not None:
+                    self._recorded(client, *before)
+                if self._stop.is_set():
+                    break
+        finally:
+            if recording is not None:  # also when this session fails: the batch is recorded or not, never half
+                future, uids = recording
+                recording = None
+                self._recorded(client, future, uids)
+
+    def _recorded(self, client: IMAPClient, future, uids: list[int]) -> None:
+        """Wait for a batch's commit (one for the batch, cursor included), then move it."""
+        future.result()
+        self.ingested += len(uids)
+        self._done(client, uids)
+        self.last_success = time.monotonic()
 
     def _done(self, client: IMAPClient, uids: list[int]) -> None:
         """Tell the mailbox: only after the records are committed."""
@@ -194,6 +208,15 @@ class MailboxWatcher:
                 alerted = True
             elif stale_for <= limit:
                 alerted = False
+
+
+async def _ingest_after(before, mails: list, deps: Deps) -> None:
+    """Prepare `mails` now, record them once the batch `before` (a future, or None) has committed."""
+    prepared = await prepare_batch(mails, deps) if mails else []
+    if before is not None:
+        await asyncio.wrap_future(before)
+    if prepared:
+        await record_prepared(prepared, deps)
 
 
 def _mail_announced(client: IMAPClient) -> bool:

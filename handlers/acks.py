@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import email.policy
+from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.loops import never_answer
-from handlers.outgoing import compose, envelope_address, queue_mail
+from handlers.outgoing import compose, envelope_address, outbox_fields, queue_mail
 from handlers.parsing import ParsedMail
 from models.audit import audit
 from models.base import utcnow
@@ -19,7 +21,63 @@ from models.tickets import Ticket
 from templates import render_mail
 
 
-async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> OutboxMail | None:
+@dataclass(frozen=True)
+class Ack:
+    """An acknowledgement decided but not composed yet: intake composes a batch's in the worker pool."""
+
+    ticket_id: int
+    ref: str
+    language: str | None
+    recipient: str
+    name: str
+    subject: str
+    in_reply_to: str | None
+    references: list[str]
+
+
+async def acknowledge(
+    session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings, later: list[Ack] | None = None
+) -> OutboxMail | None:
+    """Queue the acknowledgement of a new ticket, unless it must not be sent (said in the audit). With
+    `later`, it is only decided here and appended there, for `queue_composed()` in the same transaction."""
+    recipient = await _answerable(session, ticket, mail, settings)
+    if recipient is None:
+        return None
+    decided = sum(ack.recipient.lower() == recipient.lower() for ack in later or ())  # not in the outbox yet
+    if await _acks_last_hour(session, recipient) + decided >= settings.acks_per_sender_per_hour:
+        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
+        return None
+    ack = _ack(ticket, mail, recipient)
+    if later is not None:
+        later.append(ack)
+        return None
+    return await queue_mail(session, compose_ack(settings, ack), key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+
+
+async def acknowledge_many(session: AsyncSession, opened: list[tuple[Ticket, ParsedMail]], settings: Settings,
+                           later: list[Ack]) -> None:
+    """`acknowledge(..., later)` of many new tickets, in order, with one query for the rate limit."""
+    wanted = [(ticket, mail, recipient) for ticket, mail in opened
+              if (recipient := await _answerable(session, ticket, mail, settings)) is not None]
+    if not wanted:
+        return
+    since = utcnow() - timedelta(hours=1)
+    query = (select(OutboxMail.recipient, func.count(OutboxMail.id))
+             .where(OutboxMail.kind == "ack", OutboxMail.recipient.in_({r.lower() for *_, r in wanted}), OutboxMail.created_at >= since)
+             .group_by(OutboxMail.recipient))
+    counts = dict((await session.exec(query)).all())
+    for ack in later:
+        counts[ack.recipient.lower()] = counts.get(ack.recipient.lower(), 0) + 1
+    for ticket, mail, recipient in wanted:
+        if counts.get(recipient.lower(), 0) >= settings.acks_per_sender_per_hour:
+            await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
+            continue
+        counts[recipient.lower()] = counts.get(recipient.lower(), 0) + 1
+        later.append(_ack(ticket, mail, recipient))
+
+
+async def _answerable(session: AsyncSession, ticket: Ticket, mail: ParsedMail, settings: Settings) -> str | None:
+    """The address an acknowledgement may go to, or None with why in the audit."""
     recipient = _reply_address(mail)
     if recipient is None:
         await audit(session, "desk", "ack.skipped", ticket, why="no valid address",
@@ -28,18 +86,34 @@ async def acknowledge(session: AsyncSession, ticket: Ticket, mail: ParsedMail, s
     if never_answer(recipient, settings.desk_address):
         await audit(session, "desk", "ack.skipped", ticket, why="machine or own address", to=recipient)
         return None
-    if await _acks_last_hour(session, recipient) >= settings.acks_per_sender_per_hour:
-        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
-        return None
+    return recipient
+
+
+def _ack(ticket: Ticket, mail: ParsedMail, recipient: str) -> Ack:
+    return Ack(ticket.id, ticket.ref, ticket.language, recipient, mail.from_name, mail.subject or "(no subject)",
+               mail.message_id, mail.references)
+
+
+def compose_ack(settings: Settings, ack: Ack) -> EmailMessage:
     subject, text, html = render_mail(
-        "ack", ticket.language, ref=ticket.ref, name=mail.from_name, subject=mail.subject or "(no subject)",
-        response_days=settings.first_response_days,
+        "ack", ack.language, ref=ack.ref, name=ack.name, subject=ack.subject, response_days=settings.first_response_days,
     )
-    msg = compose(
-        settings, to=recipient, subject=subject, text=text, html=html,
-        in_reply_to=mail.message_id, references=mail.references,
-    )
-    return await queue_mail(session, msg, key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+    return compose(settings, to=ack.recipient, subject=subject, text=text, html=html,
+                   in_reply_to=ack.in_reply_to, references=ack.references)
+
+
+def ack_fields(settings: Settings, ack: Ack) -> dict:
+    """In a worker: the outbox columns of `ack`, composed."""
+    return outbox_fields(compose_ack(settings, ack))
+
+
+async def queue_composed(session: AsyncSession, composed: list[tuple[Ack, dict]]) -> None:
+    """The outbox rows of acknowledgements composed by `ack_fields()`; as `queue_mail`, one per ticket."""
+    keys = [f"ack:{ack.ticket_id}" for ack, _ in composed]
+    taken = set((await session.exec(select(OutboxMail.key).where(OutboxMail.key.in_(keys)))).all())
+    session.add_all([OutboxMail(key=f"ack:{ack.ticket_id}", kind="ack", ticket_id=ack.ticket_id, **fields)
+                     for ack, fields in composed if f"ack:{ack.ticket_id}" not in taken])
+    await session.flush()
 
 
 def _reply_address(mail: ParsedMail) -> str | None:

@@ -8,7 +8,6 @@ unique (mailbox, dedup_key) constraint makes a second pass over the same mail a 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -25,17 +24,19 @@ from handlers import acks, bounces, list_mail, replies
 from handlers.context import Deps, Isolated
 from handlers.loops import automatic_kind
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail, parse_mail_timed
-from handlers.tickets import open_ticket, reopen_on_reply
+from handlers.tickets import new_ticket, open_ticket, ref_for, reopen_on_reply
 from models.audit import audit
 from models.base import utcnow
 from models.mailbox import MailboxCursor, cursor_at
-from models.partnerships import Contact, contact_by_email, known_partnership_for, known_partnerships, partnership_by_acronym
+from models.partnerships import (Contact, Partnership, contact_by_email, known_partnership_for, known_partnerships,
+                                 partnership_by_acronym)
 from models.tickets import Attachment, Message, MessageState, Ticket
 
 log = logging.getLogger(__name__)
 
 TICKET_INTENTS = {"service-request", "survey", "subscribe", "unsubscribe", "other"}
 ACKNOWLEDGED_INTENTS = {"service-request", "survey", "subscribe", "unsubscribe"}
+NEW_REQUEST_INTENTS = TICKET_INTENTS - {"subscribe", "unsubscribe"}  # those go through list_mail
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,23 @@ async def ingest_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> lis
     own: one that fails is rolled back alone and quarantined in the same transaction, the others stay.
     The cursors of the batch's sources are advanced in that transaction too. Never raises for bad
     content; a database failure raises and leaves nothing of the batch recorded."""
-    prepared = list(await asyncio.gather(*(_parse(raw, source, deps) for raw, source in mails)))
+    return await record_prepared(await prepare_batch(mails, deps), deps)
+
+
+async def prepare_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[_Prepared]:
+    """The first half of `ingest_batch`, which writes nothing: the watcher prepares the next batch while
+    one records."""
+    prepared = await _parse_all(mails, deps)
     await _classify_ahead(prepared, deps)
-    async with deps.db.transaction() as session:
-        results = [await _record_isolated(session, item, deps) for item in prepared]
-        for cursor in _furthest([item.source.cursor for item in prepared]):
-            await advance_cursor(session, cursor)
+    return prepared
+
+
+async def record_prepared(prepared: list[_Prepared], deps: Deps) -> list[IntakeResult]:
+    """The second half of `ingest_batch`: record what `prepare_batch` gave, in one commit."""
+    try:
+        results = await _record_batch(prepared, deps, compose_in_pool=True)
+    except _AcksNotComposed:  # a mail whose acknowledgement fails is quarantined: record it as alone
+        results = await _record_batch(prepared, deps, compose_in_pool=False)
     for item, result in zip(prepared, results):
         if result.quarantined:
             log.warning("quarantined %s as message %s: %s", item.source.label, result.message_id, item.error.splitlines()[-1:])
@@ -108,22 +120,136 @@ async def ingest_batch(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> lis
     return results
 
 
-async def _parse(raw: bytes, source: Source, deps: Deps) -> _Prepared:
-    item, settings = _Prepared(raw, source), deps.settings
-    if len(raw) > settings.mail_max_bytes:
-        item.error = f"too large: {len(raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}"
-        return item
+class _AcksNotComposed(Exception):
+    """An acknowledgement of the batch could not be composed in the pool: the batch is recorded again,
+    each acknowledgement composed in its mail's savepoint, as `ingest` of that mail alone would."""
+
+
+async def _record_batch(prepared: list[_Prepared], deps: Deps, *, compose_in_pool: bool) -> list[IntakeResult]:
+    """One transaction: each mail in its savepoint, the acknowledgements composed in the pool (both cores,
+    while the loop records), the cursors advanced."""
+    later: list[acks.Ack] | None = [] if compose_in_pool else None
+    async with deps.db.transaction() as session:
+        results: list[IntakeResult] = []
+        run: list[_Prepared] = []  # consecutive new requests, recorded together
+        for item in [*prepared, None]:
+            if later is not None and item is not None and _new_request(item):
+                run.append(item)
+                continue
+            if run:
+                results += await _record_run(session, run, deps, later)
+                run = []
+            if item is not None:
+                results.append(await _record_isolated(session, item, deps, later))
+        for cursor in _furthest([item.source.cursor for item in prepared]):
+            await advance_cursor(session, cursor)
+        if later:
+            limit = deps.settings.mail_time_limit_seconds
+            fields = await deps.untrusted_each(acks.ack_fields, [((deps.settings, ack), {}) for ack in later], [limit] * len(later))
+            if any(isinstance(result, Exception) for result in fields):
+                raise _AcksNotComposed
+            await acks.queue_composed(session, list(zip(later, fields)))
+    return results
+
+
+def _new_request(item: _Prepared) -> bool:
+    """Classified ahead as a request that opens a ticket (so not recorded before, not ours, not automatic),
+    naming no ticket or Message-ID to thread to, no list token: what most mail is, recorded in bulk."""
+    verdict, parsed = item.verdict, item.parsed
+    return (verdict is not None and not isinstance(verdict, Exception) and verdict.intent in NEW_REQUEST_INTENTS
+            and not replies.may_thread(parsed) and not list_mail.SUBJECT_TOKEN.search(parsed.subject or ""))
+
+
+async def _record_run(session: AsyncSession, run: list[_Prepared], deps: Deps, later: list[acks.Ack]) -> list[IntakeResult]:
+    """New requests in bulk, in a savepoint: one statement per table, not a dozen per mail. A mail whose
+    key is taken (recorded meanwhile, or twice in the run) is left to `record`, and so is the whole run
+    when the bulk savepoint fails: each mail is then recorded in a savepoint of its own."""
+    mailbox = deps.settings.desk_address
+    taken = await recorded_keys(session, mailbox, [_plain_key(item.parsed) for item in run])
+    bulk: dict[int, _Prepared] = {}
+    for item in run:
+        key = _plain_key(item.parsed)
+        if key not in taken:
+            taken.add(key)
+            bulk[id(item)] = item
+    done: dict[int, IntakeResult] = {}
+    if bulk:
+        decided = list(later)  # the batch's acknowledgements, with those of this run once it is recorded
+        try:
+            async with session.begin_nested():
+                done = await _record_new_tickets(session, list(bulk.values()), deps, decided)
+            later[:] = decided
+        except Exception:
+            log.exception("recording %d mails in bulk failed; recording them one by one", len(bulk))
+            done = {}
+    return [done[id(item)] if id(item) in done else await _record_isolated(session, item, deps, later) for item in run]
+
+
+def _plain_key(parsed: ParsedMail) -> str:
+    """The dedup key of a mail whose Message-ID (or fingerprint) nothing recorded has: see `identify`."""
+    return parsed.message_id or f"sha256:{parsed.fingerprint}"
+
+
+async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], deps: Deps,
+                              later: list[acks.Ack]) -> dict[int, IntakeResult]:
+    """What `record` does for each of `items` (new requests under free keys), with one statement per
+    table: their contacts, tickets, messages, attachments, acknowledgements (appended to `later`) and
+    ticket events."""
+    settings = deps.settings
+    acronyms = {item.verdict.partnership for item in items if item.verdict.partnership}
+    partnerships = ({p.acronym: p for p in (await session.exec(select(Partnership).where(Partnership.acronym.in_(acronyms)))).all()}
+                    if acronyms else {})
+    addresses = {item.parsed.from_addr.lower() for item in items if item.parsed.from_addr}
+    contacts = ({c.email: c for c in (await session.exec(select(Contact).where(Contact.email.in_(addresses)))).all()}
+                if addresses else {})
+    requesters = []
+    for item in items:
+        partnership = partnerships.get(item.verdict.partnership)
+        requesters.append(_contact_touched(contacts, session, item.parsed.from_addr, item.parsed.from_name, partnership))
+    await session.flush()
+    tickets = [new_ticket(**_ticket_fields(item.parsed, item.verdict, contact, partnerships.get(item.verdict.partnership)))
+               for item, contact in zip(items, requesters)]
+    session.add_all(tickets)
+    await session.flush()
+    messages = []
+    for item, ticket in zip(items, tickets):
+        ticket.ref = ref_for(ticket.id)
+        await audit(session, "desk", "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
+        message = _message_row(item.parsed, item.raw, settings.desk_address, item.source, _plain_key(item.parsed), False)
+        message.ticket_id, message.classification, message.kind = ticket.id, item.verdict.to_dict(), "ticket"
+        messages.append(message)
+    session.add_all(messages)
+    await session.flush()
+    for item, message in zip(items, messages):
+        await _store_attachments(session, message, item.parsed, settings.attachment_max_bytes)
+    acknowledged = [(ticket, item.parsed) for item, ticket in zip(items, tickets) if item.verdict.intent in ACKNOWLEDGED_INTENTS]
+    await acks.acknowledge_many(session, acknowledged, settings, later)
+    for ticket, message in zip(tickets, messages):
+        await deps.ticket_event(session, "opened", ticket, message)
+    await session.flush()
+    return {id(item): IntakeResult(kind="ticket", message_id=message.id, ticket_ref=ticket.ref)
+            for item, ticket, message in zip(items, tickets, messages)}
+
+
+async def _parse_all(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[_Prepared]:
+    prepared, settings = [_Prepared(raw, source) for raw, source in mails], deps.settings
+    for item in prepared:
+        if len(item.raw) > settings.mail_max_bytes:
+            item.error = f"too large: {len(item.raw)} bytes, over EOCIC_MAIL_MAX_BYTES={settings.mail_max_bytes}"
+    todo = [item for item in prepared if item.error is None]
     limit = settings.mail_time_limit_seconds
-    try:
-        item.parsed, took = await deps.untrusted(parse_mail_timed, raw, timeout=limit)
-        item.budget = limit - took
-    except UnparseableMail as exc:
-        item.error = f"unparseable: {exc}"
-    except Isolated as exc:
-        item.error = f"parsing stopped: {exc}"
-    except Exception as exc:  # a parser bug on this mail: it alone is affected
-        item.error = f"parser failed: {exc!r}"
-    return item
+    results = await deps.untrusted_each(parse_mail_timed, [((item.raw,), {}) for item in todo], [limit] * len(todo))
+    for item, result in zip(todo, results):
+        if isinstance(result, UnparseableMail):
+            item.error = f"unparseable: {result}"
+        elif isinstance(result, Isolated):
+            item.error = f"parsing stopped: {result}"
+        elif isinstance(result, Exception):  # a parser bug on this mail: it alone is affected
+            item.error = f"parser failed: {result!r}"
+        else:
+            item.parsed, took = result
+            item.budget = limit - took
+    return prepared
 
 
 async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
@@ -141,18 +267,14 @@ async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
         known = await known_partnerships(session, [item.parsed.from_addr for item in candidates])
     for item in candidates:
         item.known = known.get(item.parsed.from_addr.lower())
-
-    async def classify(item: _Prepared) -> None:
-        try:
-            item.verdict = await deps.untrusted(deps.classify, item.parsed, known_partnership=item.known,
-                                                timeout=max(item.budget, 0.1))
-        except Exception as exc:  # kept: recording quarantines the mail with it
-            item.verdict = exc
-
-    await asyncio.gather(*(classify(item) for item in candidates))
+    # an exception is kept as the verdict: recording quarantines the mail with it
+    verdicts = await deps.untrusted_each(deps.classify, [((item.parsed,), {"known_partnership": item.known}) for item in candidates],
+                                         [max(item.budget, 0.1) for item in candidates])
+    for item, verdict in zip(candidates, verdicts):
+        item.verdict = verdict
 
 
-async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -> IntakeResult:
+async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps, later: list[acks.Ack] | None) -> IntakeResult:
     """One mail of a batch in a savepoint of its own: recorded, a duplicate, or quarantined with why."""
     if item.parsed is None:
         return await _quarantine_isolated(session, item, deps)
@@ -161,7 +283,7 @@ async def _record_isolated(session: AsyncSession, item: _Prepared, deps: Deps) -
             if isinstance(item.verdict, Exception):
                 raise item.verdict
             return await record(session, item.parsed, item.raw, deps, item.source, time.monotonic() + item.budget,
-                                verdict=item.verdict)
+                                verdict=item.verdict, acks_later=later)
     except IntegrityError:  # another process recorded the same mail between our check and our insert
         return IntakeResult(kind="duplicate", duplicate=True)
     except Isolated as exc:
@@ -186,10 +308,11 @@ def _furthest(cursors: list[CursorPosition | None]) -> list[CursorPosition]:
 
 async def record(
     session: AsyncSession, parsed: ParsedMail, raw: bytes, deps: Deps, source: Source, deadline: float | None = None,
-    *, verdict=None,
+    *, verdict=None, acks_later: list[acks.Ack] | None = None,
 ) -> IntakeResult:
     """All that a mail causes, written in the caller's transaction. `verdict`: its classification, when
-    worked out ahead (ingest_batch); used only if the mail still needs one."""
+    worked out ahead (ingest_batch); used only if the mail still needs one. `acks_later`: see
+    `acks.acknowledge`."""
     mailbox = deps.settings.desk_address
     key, reused, existing = await identify(session, mailbox, parsed)
     if existing is not None:
@@ -234,8 +357,15 @@ async def record(
 
     partnership = await partnership_by_acronym(session, verdict.partnership)
     contact = await _touch_contact(session, parsed.from_addr, parsed.from_name, partnership)
-    ticket = await open_ticket(
-        session,
+    ticket = await open_ticket(session, **_ticket_fields(parsed, verdict, contact, partnership))
+    message.ticket_id = ticket.id
+    if verdict.intent in ACKNOWLEDGED_INTENTS:
+        await acks.acknowledge(session, ticket, parsed, deps.settings, acks_later)
+    return await _finish(session, deps, message, parsed, "ticket", ticket, event="opened")
+
+
+def _ticket_fields(parsed: ParsedMail, verdict, contact: Contact | None, partnership) -> dict:
+    return dict(
         subject=parsed.subject or "(no subject)",
         requester=contact,
         requester_email=parsed.from_addr,
@@ -247,10 +377,6 @@ async def record(
         confidence=verdict.confidence,
         reasons=verdict.reasons,
     )
-    message.ticket_id = ticket.id
-    if verdict.intent in ACKNOWLEDGED_INTENTS:
-        await acks.acknowledge(session, ticket, parsed, deps.settings)
-    return await _finish(session, deps, message, parsed, "ticket", ticket, event="opened")
 
 
 async def _finish(
@@ -354,14 +480,24 @@ async def _store_attachments(session: AsyncSession, message: Message, parsed: Pa
 async def _touch_contact(session: AsyncSession, address: str, name: str = "", partnership=None) -> Contact | None:
     if not address:
         return None
-    contact = await contact_by_email(session, address)
+    contact = _contact_touched({address.lower(): await contact_by_email(session, address)}, session, address, name, partnership)
+    await session.flush()
+    return contact
+
+
+def _contact_touched(known: dict[str, Contact | None], session: AsyncSession, address: str, name: str, partnership) -> Contact | None:
+    """The sender's contact, found in `known` (by address in lower case; added there when new), marked as
+    in contact now and given the partnership if it had none; added to the session, not flushed."""
+    if not address:
+        return None
+    contact = known.get(address.lower())
     if contact is None:
         contact = Contact(email=address, name=name[:300], partnership_id=partnership.id if partnership else None)
     elif partnership and not contact.partnership_id:
         contact.partnership_id = partnership.id
     contact.last_contact_at = utcnow()
     session.add(contact)
-    await session.flush()
+    known[address.lower()] = contact
     return contact
 
 

@@ -134,18 +134,24 @@ async def queue_mail(
 
 
 def outbox_row(msg: EmailMessage, *, key: str, kind: str, ticket_id: int | None = None) -> OutboxMail:
-    """The outbox row of `msg` (not added to any session): `failed` if it has no single valid recipient."""
+    """The outbox row of `msg`, not added to any session (see `outbox_fields`)."""
+    return OutboxMail(key=key, kind=kind, ticket_id=ticket_id, **outbox_fields(msg))
+
+
+def outbox_fields(msg: EmailMessage) -> dict:
+    """The outbox columns that `msg` decides (sender, recipient, bytes; or `failed` with why, see `queue_mail`).
+    Pure: intake works them out in the worker pool."""
     mail_from = msg["From"].addresses[0].addr_spec if msg["From"] and msg["From"].addresses else ""
-    row = OutboxMail(key=key, kind=kind, ticket_id=ticket_id, message_id=msg["Message-ID"], mail_from=mail_from)
+    fields = {"message_id": str(msg["Message-ID"]), "mail_from": mail_from}
     try:
         recipient = _the_recipient(msg)
         utf8 = needs_smtputf8(mail_from, recipient)
-        row.recipient, row.rcpt_to = recipient.lower(), [recipient]
-        row.raw = msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
+        fields.update(recipient=recipient.lower(), rcpt_to=[recipient],
+                      raw=msg.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY))
     except BadAddress as exc:
-        row.recipient = " ".join(str(msg.get("To", "")).split())[:320].lower()
-        row.rcpt_to, row.state, row.last_error = [], OutboxState.failed, f"not sent: {exc}"
-    return row
+        fields.update(recipient=" ".join(str(msg.get("To", "")).split())[:320].lower(), rcpt_to=[],
+                      state=OutboxState.failed, last_error=f"not sent: {exc}")
+    return fields
 
 
 def _the_recipient(msg: EmailMessage) -> str:

@@ -49,8 +49,17 @@ async def get_ticket(session: AsyncSession, ref: str) -> Ticket:
     return ticket
 
 
-async def open_ticket(
-    session: AsyncSession,
+async def open_ticket(session: AsyncSession, *, actor: str = "desk", **fields) -> Ticket:
+    """A new ticket (`new_ticket` fields), its reference and its audit entry."""
+    ticket = new_ticket(**fields)
+    session.add(ticket)
+    await session.flush()
+    ticket.ref = ref_for(ticket.id)
+    await audit(session, actor, "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
+    return ticket
+
+
+def new_ticket(
     *,
     subject: str,
     requester: Contact | None,
@@ -62,9 +71,9 @@ async def open_ticket(
     needs_review: bool = False,
     confidence: dict | None = None,
     reasons: list[str] | None = None,
-    actor: str = "desk",
 ) -> Ticket:
-    ticket = Ticket(
+    """The row of a new ticket, not added yet (intake adds a batch's at once); its `ref` comes with its id."""
+    return Ticket(
         subject=subject[:998],
         requester_id=requester.id if requester else None,
         requester_email=requester_email,
@@ -76,11 +85,6 @@ async def open_ticket(
         confidence=confidence or {},
         reasons=reasons or [],
     )
-    session.add(ticket)
-    await session.flush()
-    ticket.ref = ref_for(ticket.id)
-    await audit(session, actor, "ticket.opened", ticket, intent=intent, category=category)
-    return ticket
 
 
 async def reopen_on_reply(session: AsyncSession, ticket: Ticket, actor: str = "desk") -> None:

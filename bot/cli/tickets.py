@@ -23,17 +23,21 @@ def register(sub) -> None:
 
 
 async def cmd_ingest(settings, args) -> int:
+    from itertools import islice
+
     from bot.mail_sources import mail_sources
     from bot.desk import opened_desk
-    from handlers.intake import Source, ingest
+    from handlers.intake import Source, ingest_batch
 
     counts: dict[str, int] = {}
+    sources = mail_sources(args.paths)
     async with opened_desk(settings, mail_pool=True) as desk:
-        for label, raw in mail_sources(args.paths):
-            result = await ingest(raw, desk.deps, Source(label))
-            counts[result.kind] = counts.get(result.kind, 0) + 1
-            if args.verbose:
-                print(f"{label}\t{result.kind}\t{result.ticket_ref or ''}")
+        while batch := list(islice(sources, settings.imap_batch_size)):  # as the watcher: a batch at a time
+            results = await ingest_batch([(raw, Source(label)) for label, raw in batch], desk.deps)
+            for (label, _), result in zip(batch, results):
+                counts[result.kind] = counts.get(result.kind, 0) + 1
+                if args.verbose:
+                    print(f"{label}\t{result.kind}\t{result.ticket_ref or ''}")
         if args.send:
             from bot.outbox import OutboxSender
 
