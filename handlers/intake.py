@@ -379,16 +379,8 @@ def _ticket_fields(parsed: ParsedMail, verdict, contact: Contact | None, partner
     )
 
 
-async def _finish(
-    session: AsyncSession,
-    deps: Deps,
-    message: Message,
-    parsed: ParsedMail,
-    kind: str,
-    ticket: Ticket | None = None,
-    *,
-    event: str | None = None,
-) -> IntakeResult:
+async def _finish(session: AsyncSession, deps: Deps, message: Message, parsed: ParsedMail, kind: str,
+                  ticket: Ticket | None = None, *, event: str | None = None) -> IntakeResult:
     """Insert the message row with what was decided, its attachments, then tell the ticket hooks."""
     message.kind = kind
     if message.reused_message_id:
