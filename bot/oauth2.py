@@ -49,6 +49,12 @@ class TokenSource:
         self._token: Token | None = None
         self.fetched = 0
 
+    @property
+    def refresh_at(self) -> float:
+        """`time.monotonic()` after which the cached token is fetched again (0.0 with none cached)."""
+        token = self._token
+        return token.refresh_at if token else 0.0
+
     def get(self, *, fresh: bool = False) -> str:
         """The cached token, or a new one when it is due (or `fresh`): blocking, call it in a thread."""
         with self._lock:
