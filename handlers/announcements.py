@@ -29,7 +29,8 @@ from handlers.outgoing import queue_mail
 from models.audit import add_audited, audit, get_or_raise
 from models.base import utcnow
 from models.db import Database
-from models.lists import Announcement, AnnouncementState, MailingList, member_count, members
+from models.lists import Announcement, AnnouncementState, MailingList, member_count
+from models.lists import recipients as list_recipients
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from templates import environment
@@ -163,7 +164,7 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
         ann.state = AnnouncementState.sending
         session.add(ann)
         mlist = await session.get(MailingList, ann.list_id)
-        recipients = await members(session, mlist)
+        recipients = await list_recipients(session, mlist)
         prefix = f"announce:{ident}:"
         done = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.like(prefix + "%"))))
     copies = CampaignCopies(settings, mlist, ann.subject, *render(ann.subject, ann.markdown, mlist))
