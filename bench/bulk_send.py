@@ -5,7 +5,11 @@ connections (EOCIC_SMTP_CONNECTIONS, default 4). `outbox_send_per_s` is delivery
 row written first, then `send_all`); `outbox_total_per_s` is a second issue to the same readers,
 from the start of rendering and writing the rows to the last one marked sent, with the outbox
 worker running beside the writing as in the running desk (woken after each batch of rows). The
-baseline sends the very same pre-rendered bytes.
+baseline sends the very same pre-rendered bytes. The total therefore includes work the baseline
+has none of, on purpose: reading the members, rendering the Markdown and composing every copy,
+and writing the rows (the desk must do them; none of it is start-up of the bench). Everything,
+the aiosmtpd server included, shares one process and its GIL on 2 cores, so the baseline itself
+varies from run to run (about 860–1,310/s here); compare ratios of one run, not figures across runs.
 `smtp_connections_opened` is how many connections the outbox opened (the baseline opens one per
 connection slot).
 

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import func, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +30,8 @@ from handlers.outgoing import queue_mail
 from models.audit import add_audited, audit, get_or_raise
 from models.base import utcnow
 from models.db import Database
-from models.lists import Announcement, AnnouncementState, MailingList, member_count, members
+from models.lists import Announcement, AnnouncementState, MailingList, member_count
+from models.lists import recipients as list_recipients
 from models.outbox import OutboxMail, OutboxState
 from models.partnerships import Contact
 from templates import environment
@@ -163,26 +165,20 @@ async def queue(db: Database, settings: Settings, ident: int, *, batch: int = BA
         ann.state = AnnouncementState.sending
         session.add(ann)
         mlist = await session.get(MailingList, ann.list_id)
-        recipients = await members(session, mlist)
+        recipients = await list_recipients(session, mlist)
         prefix = f"announce:{ident}:"
         done = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.like(prefix + "%"))))
     copies = CampaignCopies(settings, mlist, ann.subject, *render(ann.subject, ann.markdown, mlist))
     todo = [c for c in recipients if f"{prefix}{c.id}" not in done]
 
-    async def write(rows: list[dict]) -> None:
-        async with db.transaction() as session:  # skips the rows another process wrote meanwhile
-            there = set(await session.exec(select(OutboxMail.key).where(OutboxMail.key.in_([r["key"] for r in rows]))))
-            rows = [r for r in rows if r["key"] not in there]
-            if rows:
-                await (await session.connection()).execute(insert(OutboxMail.__table__), rows)
-
+    # a row another process wrote meanwhile (same key) is skipped: one statement, no read first
+    insert_new = (sqlite_insert if db.is_sqlite else postgresql_insert)(OutboxMail.__table__).on_conflict_do_nothing(
+        index_elements=["key"])
     for start in range(0, len(todo), batch):
         date, now = email.utils.formatdate(localtime=False, usegmt=True), utcnow()
         rows = [copies.row(c, key=f"{prefix}{c.id}", kind="announce", date=date, now=now) for c in todo[start:start + batch]]
-        try:
-            await write(rows)
-        except IntegrityError:  # another process wrote some of these rows at the same moment: skip those now
-            await write(rows)
+        async with db.engine.begin() as conn:  # a Core statement: no ORM session to set up per batch
+            await conn.execute(insert_new, rows)
         if written is not None:
             written()
     async with db.transaction() as session:

@@ -21,10 +21,10 @@ from datetime import datetime
 from email import quoprimime
 
 from config.settings import Settings
-from handlers.lists import compose_list_mail, list_headers, unsubscribe_url
+from handlers.lists import compose_list_mail, list_headers, unsubscribe_links, unsubscribe_url
 from handlers.outgoing import (COMPOSE_POLICY, SMTP_POLICY, BadAddress, envelope_address, new_message_id,
                                outbox_row)
-from models.lists import MailingList
+from models.lists import MailingList, Recipient
 from models.outbox import OutboxState
 from models.partnerships import Contact
 
@@ -59,7 +59,7 @@ def _qp_line(line: bytes) -> bytes:
     return b"\n" + encoded.removesuffix("\n").replace("\n", "\r\n").encode("ascii") + b"\r\n"
 
 
-def personalise(settings: Settings, mlist: MailingList, contact: Contact, subject: str, text: str, html: str):
+def personalise(settings: Settings, mlist: MailingList, contact: Contact | Recipient, subject: str, text: str, html: str):
     """`contact`'s copy composed with the `email` package (the slow way, and the reference)."""
     url = unsubscribe_url(settings, mlist, contact)
     return compose_list_mail(settings, mlist, contact, subject=subject,
@@ -90,7 +90,7 @@ class CampaignCopies:
                 _header("List-Unsubscribe", list_unsubscribe),
                 *(_qp_line(line.replace(PLACEHOLDER.encode(), url.encode())) for line in self._lines)]
 
-    def row(self, contact: Contact, *, key: str, kind: str, date: str, now: datetime) -> dict:
+    def row(self, contact: Contact | Recipient, *, key: str, kind: str, date: str, now: datetime) -> dict:
         """The outbox row of `contact`'s copy, as column values (a batch goes in one INSERT); `date`
         (RFC 5322) and `now` are one clock reading for the whole batch."""
         address = contact.email
@@ -102,9 +102,7 @@ class CampaignCopies:
             msg = personalise(self.settings, self.mlist, contact, self.subject, self.text, self.html)
             return outbox_row(msg, key=key, kind=kind).model_dump(exclude={"id"})
         message_id = new_message_id(self.settings)
-        own = dict(zip(self._proto, self._pieces(
-            address, date, message_id, list_headers(self.settings, self.mlist, contact)["List-Unsubscribe"],
-            unsubscribe_url(self.settings, self.mlist, contact))))
+        own = dict(zip(self._proto, self._pieces(address, date, message_id, *unsubscribe_links(self.settings, self.mlist, contact))))
         raw = b"".join(own[part] if i % 2 else part for i, part in enumerate(self._parts))
         return {"key": key, "kind": kind, "ticket_id": None, "message_id": message_id, "mail_from": self.mail_from,
                 "recipient": address.lower(), "rcpt_to": [address], "raw": raw, "state": OutboxState.pending,

@@ -236,18 +236,23 @@ def _public_link(settings: Settings, path: str, token: str) -> str:
 
 def list_headers(settings: Settings, mlist: MailingList, contact: Contact) -> dict[str, str]:
     """RFC 2369/2919/8058 headers of one recipient's copy of a list mail (personal unsubscribe token)."""
-    token = unsubscribe_token(settings, contact.id, mlist.id)
     return {
         "List-Id": f"{mlist.name} <{mlist.name}.{settings.lists_domain}>",
-        "List-Unsubscribe": f"<{_public_link(settings, 'unsubscribe', token)}>, "
-                            f"<mailto:{settings.desk_address}?subject=unsubscribe-{token}>",
+        "List-Unsubscribe": unsubscribe_links(settings, mlist, contact)[0],
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }
 
 
+def unsubscribe_links(settings: Settings, mlist: MailingList, contact: Contact) -> tuple[str, str]:
+    """(the List-Unsubscribe value, the unsubscribe page's URL) of one recipient: one token signed for both."""
+    token = unsubscribe_token(settings, contact.id, mlist.id)
+    url = _public_link(settings, "unsubscribe", token)
+    return f"<{url}>, <mailto:{settings.desk_address}?subject=unsubscribe-{token}>", url
+
+
 def unsubscribe_url(settings: Settings, mlist: MailingList, contact: Contact) -> str:
-    return _public_link(settings, "unsubscribe", unsubscribe_token(settings, contact.id, mlist.id))
+    return unsubscribe_links(settings, mlist, contact)[1]
 
 
 def compose_list_mail(
