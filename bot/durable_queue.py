@@ -7,8 +7,8 @@ a row (FOR UPDATE SKIP LOCKED, and a row is ours only if our UPDATE took it), an
 process that dies are claimed again when their lease runs out. The work is therefore at least once.
 
 Finished rows are marked by `Marks`, in the background: `mark_batch` rows per commit, and none
-waits longer than `mark_interval_seconds`. What a crash can repeat is what was finished but not
-yet marked: at most 2 × `mark_batch` + 3 × the number of workers (a commit under way and the rows
+waits longer than `mark_interval_seconds`; a row the caller wants marked at once is committed
+before its worker goes on. What a crash can repeat is what was finished but not yet marked: at most 2 × `mark_batch` + 3 × the number of workers (a commit under way and the rows
 waiting for the next, each at most `mark_batch` - 1 + one per worker, since a worker that finds a
 full batch waiting stops until the commit is done; and one row per worker whose server said yes
 while we had not read it yet).
@@ -125,9 +125,13 @@ class Marks:
         self._writing: asyncio.Task | None = None
         self._timer: asyncio.TimerHandle | None = None
 
-    async def add(self, row_id: int) -> None:
+    async def add(self, row_id: int, *, at_once: bool = False) -> None:
+        """Mark `row_id` done; `at_once`: return only when that is committed, so that its worker has at
+        most this one row in doubt at a crash (the old contract of a mail to one person)."""
         self._rows.append(row_id)
-        if len(self._rows) < self.limits.mark_batch:
+        if at_once:
+            await self.flush()
+        elif len(self._rows) < self.limits.mark_batch:
             if self._timer is None and self._writing is None:
                 self._timer = asyncio.get_running_loop().call_later(self.limits.mark_interval_seconds, self._start)
         elif self._writing is None:

@@ -1,13 +1,16 @@
 """The outbox sender: delivers outbox rows over SMTP (aiosmtplib) and records the outcome.
 
 Rows go through the durable queue (bot/durable_queue.py): claimed as `sending` with a lease, sent
-over connections kept open between passes (bot/smtp_pool.py), then marked `sent` a batch at a time
-(`EOCIC_OUTBOX_MARK_BATCH` rows per commit, none waiting longer than
-`EOCIC_OUTBOX_MARK_INTERVAL_SECONDS`). A crash after the server's 250 and before the mark leaves
-the row `sending`; once its lease runs out it is sent again with the same Message-ID (at least
-once). That resend window is at most 2 × `EOCIC_OUTBOX_MARK_BATCH` + 3 × `EOCIC_SMTP_CONNECTIONS`
-copies: 92 with the defaults and 4 connections, 23 a connection, about what one connection sends in 100 ms
-(tests/test_lists_resend.py kills a bulk send and counts). Temporary failures (4xx, disconnects,
+over connections kept open between passes (bot/smtp_pool.py), then marked `sent`. A crash after
+the server's 250 and before the mark leaves the row `sending`; once its lease runs out it is sent
+again with the same Message-ID (at least once). How many copies a crash may repeat depends on the mail:
+- list mail (`BATCH_MARKED`: announcements, webinar mail to lists) is marked a batch at a time
+  (`EOCIC_OUTBOX_MARK_BATCH` rows per commit, none waiting longer than
+  `EOCIC_OUTBOX_MARK_INTERVAL_SECONDS`): at most 2 × `EOCIC_OUTBOX_MARK_BATCH` + 3 ×
+  `EOCIC_SMTP_CONNECTIONS` copies, 92 with the defaults and 4 connections, 23 a connection, about
+  what one connection sends in 100 ms (tests/test_lists_resend.py kills a bulk send and counts);
+- every other mail (acknowledgements, replies, survey mail) is marked before its connection sends
+  the next: at most one copy a connection (tests/test_intake.py's SIGKILL test counts). Temporary failures (4xx, disconnects,
 timeouts) retry with exponential back-off; permanent ones (5xx) are marked failed with the
 server's answer.
 
@@ -38,7 +41,8 @@ from models.outbox import OutboxMail, OutboxState
 
 log = logging.getLogger(__name__)
 
-SENT_COLUMNS = tuple(getattr(OutboxMail, name) for name in ("id", "mail_from", "recipient", "rcpt_to", "raw", "attempts"))
+SENT_COLUMNS = tuple(getattr(OutboxMail, name) for name in ("id", "kind", "mail_from", "recipient", "rcpt_to", "raw", "attempts"))
+BATCH_MARKED = frozenset({"announce", "webinar"})  # list mail, sent by the thousand
 
 
 class PermanentFailure(Exception):
@@ -128,7 +132,7 @@ class OutboxSender:
                         smtp = await self.pool.acquire()
                     await self._throttle()
                     await self._send_one(smtp, row)
-                    await marks.add(row.id)
+                    await marks.add(row.id, at_once=row.kind not in BATCH_MARKED)
                     sent += 1
                 except PermanentFailure as exc:
                     await self._mark_failed(row, str(exc))
