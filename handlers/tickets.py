@@ -190,7 +190,7 @@ async def listed_json(session: AsyncSession, status: str | None = None) -> list[
     `execute`) and each written as JSON text."""
     result = await (await session.connection()).execute(_list_query(status))
     try:
-        return [_listed_json(row) for row in result.cursor.fetchall()]
+        return list(map(_listed_json, result.cursor.fetchall()))
     finally:
         result.close()
 
