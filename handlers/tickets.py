@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from json.encoder import encode_basestring
 
-from sqlalchemy import type_coerce
-from sqlalchemy.types import NullType
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,9 +111,6 @@ SUMMARY_COLUMNS = (Ticket.ref, Ticket.status, Ticket.intent, Ticket.category, Ti
                    Ticket.first_response_at, Ticket.closed_at)
 
 
-# Read as the driver returns them in `list_tickets` (SQLite: text): SQLAlchemy's per-value result processing of
-# these five columns was most of the time of `eocic-desk tickets --json` at 50,000 tickets; `_summary` reads both forms.
-RAW_COLUMNS = ("status", "reasons", "received_at", "first_response_at", "closed_at")
 _STATUS_VALUES = {status.name: status.value for status in TicketStatus}  # an Enum column stores the name
 
 
@@ -130,12 +126,11 @@ def _iso(value) -> str | None:
 
 
 def _summary(values, acronym: str | None) -> dict:
-    """A ticket's SUMMARY_COLUMNS values (a row, in that order; RAW_COLUMNS processed or not) as plain
-    data; unpacked, not looked up by name: `list_tickets` calls this 50,000 times."""
+    """A ticket's SUMMARY_COLUMNS values (in that order, as the ORM reads them) as plain data."""
     ref, status, intent, category, sender, subject, language, assignee, review, reasons, received, first, closed = values
     return {
         "ref": ref,
-        "status": status.value if isinstance(status, TicketStatus) else _STATUS_VALUES[status],
+        "status": status.value,
         "intent": intent,
         "category": category,
         "partnership": acronym,
@@ -144,28 +139,65 @@ def _summary(values, acronym: str | None) -> dict:
         "language": language,
         "assignee": assignee,
         "needs_review": review,
-        "reasons": ([] if reasons == "[]" else json.loads(reasons)) if isinstance(reasons, str) else reasons,
+        "reasons": reasons,
         "created_at": _iso(received),
         "first_response_at": _iso(first),
         "closed_at": _iso(closed),
     }
 
 
-async def list_tickets(session: AsyncSession, status: str | None = None) -> list[dict]:
-    """Every ticket (or those in one status) with its partnership and message count, in one query.
-
-    The query runs on the session's connection (SQLAlchemy Core: rows, not ORM objects), with
-    RAW_COLUMNS untyped: together a third of the time at 50,000 tickets."""
+def _list_query(status: str | None):
+    """Every ticket (or those in one status) with its partnership and message count, in one query."""
     counts = (select(Message.ticket_id, func.count().label("n")).where(Message.ticket_id.is_not(None))
               .group_by(Message.ticket_id).subquery())
-    columns = [type_coerce(c, NullType()).label(c.key) if c.key in RAW_COLUMNS else c for c in SUMMARY_COLUMNS]
-    query = (select(*columns, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
+    query = (select(*SUMMARY_COLUMNS, Partnership.acronym, func.coalesce(counts.c.n, 0).label("messages"))
              .select_from(Ticket).outerjoin(Partnership, Partnership.id == Ticket.partnership_id)
              .outerjoin(counts, counts.c.ticket_id == Ticket.id).order_by(Ticket.id))
-    if status:
-        query = query.where(Ticket.status == status)
-    rows = await (await session.connection()).execute(query)
-    return [{**_summary(row[:-2], row[-2]), "messages": row[-1]} for row in rows]
+    return query.where(Ticket.status == status) if status else query
+
+
+_ENCODE_LIST = json.JSONEncoder(ensure_ascii=False).encode
+_STRING = encode_basestring  # a str as JSON text, non-ASCII kept (ensure_ascii=False)
+_LISTED_JSON = ("{" + ", ".join(f'"{key}": %s' for key in (
+    "ref", "status", "intent", "category", "partnership", "sender", "subject", "language", "assignee", "needs_review",
+    "reasons", "created_at", "first_response_at", "closed_at", "messages")) + "}")
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _STRING(value)
+
+
+def _listed_json(row) -> str:
+    """A `_list_query` row as the driver returns it (SQLite: the Enum's name, JSON and timestamps as text, 0/1;
+    PostgreSQL: the name, a list, aware datetimes) as `json.dumps(ensure_ascii=False)` gives its `list_tickets`
+    item (the `_summary` dict and its message count), written straight from the values: no dict, no encoder run."""
+    ref, status, intent, category, sender, subject, language, assignee, review, reasons, received, first, closed, \
+        acronym, messages = row
+    if isinstance(reasons, str):
+        reasons = reasons if reasons == "[]" else _ENCODE_LIST(json.loads(reasons))
+    else:
+        reasons = _ENCODE_LIST(reasons)
+    return _LISTED_JSON % (
+        _text(ref), _STRING(_STATUS_VALUES[status]), _STRING(intent), _text(category), _text(acronym),
+        _STRING(sender), _STRING(subject), _text(language), _text(assignee), "true" if review else "false", reasons,
+        _STRING(_iso(received)), _text(_iso(first)), _text(_iso(closed)), int(messages))
+
+
+async def listed_json(session: AsyncSession, status: str | None = None) -> list[str]:
+    """`list_tickets` as one JSON object text per ticket (what `eocic-desk tickets --json` prints). At 50,000
+    tickets SQLAlchemy's rows (result processing, Row objects) and building and encoding dicts took longer than
+    the query: the rows are read from the driver's cursor (SQLAlchemy's async drivers hold them all after
+    `execute`) and each written as JSON text."""
+    result = await (await session.connection()).execute(_list_query(status))
+    try:
+        return list(map(_listed_json, result.cursor.fetchall()))
+    finally:
+        result.close()
+
+
+async def list_tickets(session: AsyncSession, status: str | None = None) -> list[dict]:
+    """Every ticket (or those in one status) with its partnership and message count: `_summary` and "messages"."""
+    return json.loads("[" + ",".join(await listed_json(session, status)) + "]")
 
 
 async def describe(session: AsyncSession, ticket: Ticket, *, with_messages: bool = True) -> dict:
