@@ -431,9 +431,9 @@ class FakeSlackApi:
         done = []
         for entry in files:
             held = self.files.get(entry.get("id")) if isinstance(entry, dict) else None
-            if held is None or held["content"] is None or held.get("shared"):  # unknown, not uploaded, or done already
+            if held is None or held["content"] is None or held.get("completed"):  # unknown, not uploaded, or done already
                 raise SlackError("file_not_found")
-            held.update(title=entry.get("title") or held["filename"], channel=channel, shared=True,
+            held.update(title=entry.get("title") or held["filename"], channel=channel, completed=True,
                         initial_comment=args.get("initial_comment"))
             done.append({"id": held["id"], "title": held["title"], "name": held["filename"]})
         return {"files": done}
