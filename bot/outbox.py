@@ -10,9 +10,10 @@ again with the same Message-ID (at least once). How many copies a crash may repe
   `EOCIC_SMTP_CONNECTIONS` copies, 92 with the defaults and 4 connections, 23 a connection, about
   what one connection sends in 100 ms (tests/test_lists_resend.py kills a bulk send and counts);
 - every other mail (acknowledgements, replies, survey mail) is marked before its connection sends
-  the next: at most one copy a connection (tests/test_intake.py's SIGKILL test counts). Temporary failures (4xx, disconnects,
-timeouts) retry with exponential back-off; permanent ones (5xx) are marked failed with the
-server's answer.
+  the next: at most one copy a connection (tests/test_intake.py's SIGKILL test counts).
+
+Temporary failures (4xx, disconnects, timeouts) retry with exponential back-off; permanent ones
+(5xx) are marked failed with the server's answer.
 
 One row can only fail itself: a row that cannot be sent as it is (no single valid recipient, no
 bytes, an internationalised address the server cannot take without SMTPUTF8, or any other error
@@ -55,7 +56,6 @@ class OutboxSender:
         self.deps = deps  # for alerts
         self.settings = settings
         self.limits = Limits.outbox(settings, lease_seconds)
-        self.lease = self.limits.lease
         self.queue = DurableQueue(db, OutboxMail, self.limits, due=(OutboxState.pending, OutboxState.sending),
                                   claimed=OutboxState.sending, done=OutboxState.sent, columns=SENT_COLUMNS)
         self.pool = SmtpPool(settings)
@@ -88,7 +88,7 @@ class OutboxSender:
             batch = batch or self.limits.batch * self.settings.smtp_connections
             rate = self.settings.outbox_rate_per_second
             if rate:  # claim no more than can go out well within the lease
-                batch = max(1, min(batch, int(rate * self.lease.total_seconds() / 2)))
+                batch = max(1, min(batch, int(rate * self.limits.lease_seconds / 2)))
             claimed = await self.queue.claim(batch)
             if not claimed:
                 return 0

@@ -72,14 +72,6 @@ class SlackDelivery:
     async def run(self, stop: asyncio.Event) -> None:
         await run_passes("Slack delivery", self.deliver_due, stop, self.wakeup, self.poll_seconds)
 
-    @property
-    def retry_base_seconds(self) -> float:
-        return self.limits.backoff_base_seconds
-
-    @retry_base_seconds.setter
-    def retry_base_seconds(self, seconds: float) -> None:  # tests retry sooner than EOCIC_SLACK_RETRY_BASE_SECONDS
-        self.limits.backoff_base_seconds = seconds
-
     async def deliver_due(self, batch: int | None = None) -> int:
         """One pass over due notices, oldest first (a card goes before its thread messages).
 

@@ -40,23 +40,19 @@ async def acknowledge(
 ) -> OutboxMail | None:
     """Queue the acknowledgement of a new ticket, unless it must not be sent (said in the audit). With
     `later`, it is only decided here and appended there, for `queue_composed()` in the same transaction."""
-    recipient = await _answerable(session, ticket, mail, settings)
-    if recipient is None:
+    decided = [] if later is None else later
+    before = len(decided)
+    await acknowledge_many(session, [(ticket, mail)], settings, decided)
+    if later is not None or len(decided) == before:
         return None
-    decided = sum(ack.recipient.lower() == recipient.lower() for ack in later or ())  # not in the outbox yet
-    if await _acks_last_hour(session, recipient) + decided >= settings.acks_per_sender_per_hour:
-        await audit(session, "desk", "ack.skipped", ticket, why="rate limit", to=recipient)
-        return None
-    ack = _ack(ticket, mail, recipient)
-    if later is not None:
-        later.append(ack)
-        return None
-    return await queue_mail(session, compose_ack(settings, ack), key=f"ack:{ticket.id}", kind="ack", ticket_id=ticket.id)
+    return await queue_mail(session, compose_ack(settings, decided[-1]), key=f"ack:{ticket.id}", kind="ack",
+                            ticket_id=ticket.id)
 
 
 async def acknowledge_many(session: AsyncSession, opened: list[tuple[Ticket, ParsedMail]], settings: Settings,
                            later: list[Ack]) -> None:
-    """`acknowledge(..., later)` of many new tickets, in order, with one query for the rate limit."""
+    """Decide the acknowledgements of new tickets, in order, into `later` (one query for the rate limit,
+    counting the ones `later` already holds: they are not in the outbox yet)."""
     wanted = [(ticket, mail, recipient) for ticket, mail in opened
               if (recipient := await _answerable(session, ticket, mail, settings)) is not None]
     if not wanted:
@@ -133,11 +129,3 @@ def _reply_address(mail: ParsedMail) -> str | None:
         except Exception:  # BadAddress, or a header the parser cannot take: no mail to it
             continue
     return None
-
-
-async def _acks_last_hour(session: AsyncSession, recipient: str) -> int:
-    since = utcnow() - timedelta(hours=1)
-    query = select(func.count(OutboxMail.id)).where(
-        OutboxMail.kind == "ack", OutboxMail.recipient == recipient.lower(), OutboxMail.created_at >= since
-    )
-    return (await session.exec(query)).one()

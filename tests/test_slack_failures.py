@@ -113,7 +113,7 @@ async def test_ratelimited_waits_for_retry_after(desk):
 
 
 async def test_network_errors_and_5xx_back_off_and_retry(desk):
-    desk.desk.slack_delivery.retry_base_seconds = 0.5
+    desk.desk.slack_delivery.limits.backoff_base_seconds = 0.5
     desk.api.fail_next("chat.postMessage", "fatal_error", status=503)
     desk.api.fail_next("chat.postMessage", "disconnect", times=2)  # the SDK itself retries a dropped connection once
     await ingest(mail(), desk.desk.deps, Source("test"))
