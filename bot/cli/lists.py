@@ -187,7 +187,7 @@ async def _deliver(settings, ident: int, args) -> int:
             sent = await sender.send_due()
             async with desk.db.session() as session:
                 figures = await announcements.progress(session, await announcements.get(session, ident))
-                soon = await announcements.due_soon(session, ident, sender.lease)
+                soon = await announcements.due_soon(session, ident, sender.limits.lease)
             print(figures.text(), file=sys.stderr, flush=True)
             if not args.send or figures.state not in ("sending", "sent") or figures.remaining == 0:
                 break
