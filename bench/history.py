@@ -36,7 +36,8 @@ def seed_history(url: str, n: int, mailbox: str) -> None:
                 for p in range(1, PARTNERSHIPS + 1)])
             if senders:
                 conn.execute(insert(Contact.__table__), [
-                    {"id": c + 1, "email": f"earlier{c}@partner{c % PARTNERSHIPS}.example", "name": f"Earlier {c}",
+                    {"id": c + 1, "email": f"earlier{c}@partner{c % PARTNERSHIPS}.example",
+                     "email_domain": f"partner{c % PARTNERSHIPS}.example", "name": f"Earlier {c}",
                      "organisation": "", "partnership_id": c % PARTNERSHIPS + 1, "failing": False,
                      "created_at": now, "last_contact_at": now}
                     for c in range(senders)])

@@ -188,7 +188,7 @@ class MailboxWatcher:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     async def _last_uid(self, folder: str, uidvalidity: int) -> int:
-        async with self.deps.db.session() as session:
+        async with self.deps.db.read() as session:
             cursor = await cursor_at(session, self.mailbox, folder, uidvalidity)
         if cursor is None:
             log.info("mailbox %s/%s: new UIDVALIDITY %s, reading the whole folder", self.mailbox, folder, uidvalidity)

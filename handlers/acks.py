@@ -15,7 +15,7 @@ from handlers.loops import never_answer
 from handlers.outgoing import compose, envelope_address, outbox_fields, queue_mail
 from handlers.parsing import ParsedMail
 from models.audit import audit
-from models.base import utcnow
+from models.base import insert_all, utcnow
 from models.outbox import OutboxMail
 from models.tickets import Ticket
 from templates import render_mail
@@ -107,9 +107,8 @@ async def queue_composed(session: AsyncSession, composed: list[tuple[Ack, dict]]
     """The outbox rows of acknowledgements composed by `ack_fields()`; as `queue_mail`, one per ticket."""
     keys = [f"ack:{ack.ticket_id}" for ack, _ in composed]
     taken = set((await session.exec(select(OutboxMail.key).where(OutboxMail.key.in_(keys)))).all())
-    session.add_all([OutboxMail(key=f"ack:{ack.ticket_id}", kind="ack", ticket_id=ack.ticket_id, **fields)
-                     for ack, fields in composed if f"ack:{ack.ticket_id}" not in taken])
-    await session.flush()
+    await insert_all(session, OutboxMail, [dict(key=f"ack:{ack.ticket_id}", kind="ack", ticket_id=ack.ticket_id, **fields)
+                                           for ack, fields in composed if f"ack:{ack.ticket_id}" not in taken])
 
 
 def _reply_address(mail: ParsedMail) -> str | None:

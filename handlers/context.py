@@ -9,9 +9,10 @@ from typing import Any, Awaitable, Callable
 from config.settings import Settings
 from models.db import Database
 
-# A hook runs inside the transaction of a ticket event, so that what it writes (a Slack
-# notification row, say) commits or rolls back together with the event.
-TicketHook = Callable[[Any, str, Any, Any], Awaitable[None]]  # (session, event, ticket, message)
+# A hook runs inside the transaction of ticket events, so that what it writes (a Slack
+# notification row, say) commits or rolls back together with the events. It is given the events
+# of many tickets at once (intake records a batch of new tickets together).
+TicketHook = Callable[[Any, str, list], Awaitable[None]]  # (session, event, [(ticket, message), …])
 
 
 class Isolated(Exception):
@@ -90,8 +91,12 @@ class Deps:
             return exc
 
     async def ticket_event(self, session, event: str, ticket, message=None) -> None:
+        await self.ticket_events(session, event, [(ticket, message)])
+
+    async def ticket_events(self, session, event: str, pairs: list) -> None:
+        """The same `event` of many tickets: `[(ticket, message or None), …]`."""
         for hook in self.ticket_hooks:
-            await hook(session, event, ticket, message)
+            await hook(session, event, pairs)
 
     def mail_queued(self) -> None:
         if self.outbox_wakeup is not None:

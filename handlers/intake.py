@@ -24,9 +24,9 @@ from handlers import acks, bounces, list_mail, replies
 from handlers.context import Deps, Isolated
 from handlers.loops import automatic_kind
 from handlers.parsing import ParsedMail, UnparseableMail, parse_mail, parse_mail_timed
-from handlers.tickets import new_ticket, open_ticket, ref_for, reopen_on_reply
-from models.audit import audit
-from models.base import utcnow
+from handlers.tickets import open_ticket, ref_for, reopen_on_reply, ticket_values
+from models.audit import AuditEntry, audit, audit_values
+from models.base import insert_all, utcnow
 from models.mailbox import MailboxCursor, cursor_at
 from models.partnerships import (Contact, Partnership, contact_by_email, known_partnership_for, known_partnerships,
                                  partnership_by_acronym)
@@ -207,25 +207,22 @@ async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], dep
         partnership = partnerships.get(item.verdict.partnership)
         requesters.append(_contact_touched(contacts, session, item.parsed.from_addr, item.parsed.from_name, partnership))
     await session.flush()
-    tickets = [new_ticket(**_ticket_fields(item.parsed, item.verdict, contact, partnerships.get(item.verdict.partnership)))
-               for item, contact in zip(items, requesters)]
-    session.add_all(tickets)
-    await session.flush()
-    messages = []
-    for item, ticket in zip(items, tickets):
+    tickets = await insert_all(session, Ticket, [
+        ticket_values(**_ticket_fields(item.parsed, item.verdict, contact, partnerships.get(item.verdict.partnership)))
+        for item, contact in zip(items, requesters)])
+    for ticket in tickets:
         ticket.ref = ref_for(ticket.id)
-        await audit(session, "desk", "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
-        message = _message_row(item.parsed, item.raw, settings.desk_address, item.source, _plain_key(item.parsed), False)
-        message.ticket_id, message.classification, message.kind = ticket.id, item.verdict.to_dict(), "ticket"
-        messages.append(message)
-    session.add_all(messages)
-    await session.flush()
+    await insert_all(session, AuditEntry, [audit_values("desk", "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
+                                           for ticket in tickets])
+    messages = await insert_all(session, Message, [
+        {**_message_values(item.parsed, item.raw, settings.desk_address, item.source, _plain_key(item.parsed), False),
+         "ticket_id": ticket.id, "classification": item.verdict.to_dict(), "kind": "ticket"}
+        for item, ticket in zip(items, tickets)])
     for item, message in zip(items, messages):
         await _store_attachments(session, message, item.parsed, settings.attachment_max_bytes)
     acknowledged = [(ticket, item.parsed) for item, ticket in zip(items, tickets) if item.verdict.intent in ACKNOWLEDGED_INTENTS]
     await acks.acknowledge_many(session, acknowledged, settings, later)
-    for ticket, message in zip(tickets, messages):
-        await deps.ticket_event(session, "opened", ticket, message)
+    await deps.ticket_events(session, "opened", list(zip(tickets, messages)))
     await session.flush()
     return {id(item): IntakeResult(kind="ticket", message_id=message.id, ticket_ref=ticket.ref)
             for item, ticket, message in zip(items, tickets, messages)}
@@ -260,7 +257,7 @@ async def _classify_ahead(prepared: list[_Prepared], deps: Deps) -> None:
                   and not automatic_kind(item.parsed)]
     if not candidates:
         return
-    async with deps.db.session() as session:
+    async with deps.db.read() as session:
         recorded = await recorded_keys(session, deps.settings.desk_address, [item.parsed.dedup_key for item in candidates])
         candidates = [item for item in candidates if item.parsed.dedup_key not in recorded
                       and not (replies.may_thread(item.parsed) and await replies.find_ticket(session, item.parsed))]
@@ -431,7 +428,11 @@ async def _record_with_key(session: AsyncSession, mailbox: str, key: str) -> int
 
 
 def _message_row(parsed: ParsedMail, raw: bytes, mailbox: str, source: Source, key: str, reused: bool) -> Message:
-    return Message(
+    return Message(**_message_values(parsed, raw, mailbox, source, key, reused))
+
+
+def _message_values(parsed: ParsedMail, raw: bytes, mailbox: str, source: Source, key: str, reused: bool) -> dict:
+    return dict(
         mailbox=mailbox,
         dedup_key=key,
         content_hash=parsed.fingerprint,

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import ticket_queries
 from handlers.context import Deps
+from models.base import insert_all
 from models.slack import NoticeKind, SlackNotice
 
 log = logging.getLogger(__name__)
@@ -45,16 +46,29 @@ async def add_notice(
     payload: dict | None = None,
 ) -> SlackNotice | None:
     """Queue a notice unless one with the same key exists."""
-    key = key[:300]  # the column's length: the check must look for the key as it is stored
-    if (await session.exec(select(SlackNotice.id).where(SlackNotice.key == key))).first() is not None:
-        return None
-    row = SlackNotice(key=key, kind=kind, channel=channel, ticket_id=ticket_id, payload=payload or {})
-    session.add(row)
-    sync = session.sync_session
-    if not sync.info.get("slack_wakeup"):
-        sync.info["slack_wakeup"] = True
-        event.listen(sync, "after_commit", _wake, once=True)
-    return row
+    added = await add_notices(session, [dict(key=key, kind=kind, channel=channel, ticket_id=ticket_id, payload=payload)])
+    return added[0] if added else None
+
+
+async def add_notices(session: AsyncSession, notices: list[dict]) -> list[SlackNotice]:
+    """Queue notices (the fields of `add_notice` each), leaving out those whose key exists or came earlier
+    in the list: one query for all the keys. Returns the rows added."""
+    for notice in notices:
+        notice["key"] = notice["key"][:300]  # the column's length: the check must look for the key as it is stored
+    keys = {notice["key"] for notice in notices}
+    taken = set((await session.exec(select(SlackNotice.key).where(SlackNotice.key.in_(keys)))).all()) if keys else set()
+    new = []
+    for notice in notices:
+        if notice["key"] not in taken:
+            taken.add(notice["key"])
+            new.append({**notice, "payload": notice.get("payload") or {}})
+    rows = await insert_all(session, SlackNotice, new)
+    if rows:
+        sync = session.sync_session
+        if not sync.info.get("slack_wakeup"):
+            sync.info["slack_wakeup"] = True
+            event.listen(sync, "after_commit", _wake, once=True)
+    return rows
 
 
 def _wake(sync_session) -> None:
@@ -66,29 +80,30 @@ def _wake(sync_session) -> None:
 def make_hook(channel: str):
     """The ticket hook that writes card and thread notices for the triage channel `channel`."""
 
-    async def on_ticket_event(session: AsyncSession, event: str, ticket, message=None) -> None:
-        if event == "opened":
-            await add_notice(session, key=f"card:opened:{ticket.id}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
-            return
-        if event == "message" and message is not None:
-            await add_notice(session, key=f"card:mail:{message.id}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
-            payload = {
-                "type": "mail", "from": message.from_addr, "name": message.from_name, "subject": message.subject,
-                "excerpt": (message.text or "")[:EXCERPT_CHARS],
-            }
-            await add_notice(session, key=f"thread:mail:{message.id}", kind=NoticeKind.thread, channel=channel,
-                             ticket_id=ticket.id, payload=payload)
-            return
-        if isinstance(message, StaffAction):
-            await add_notice(session, key=f"card:{message.key}", kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
-            await add_notice(session, key=f"thread:{message.key}", kind=NoticeKind.thread, channel=channel,
-                             ticket_id=ticket.id, payload={"type": "action", **asdict(message)})
-            return
-        # Any other feature's event: keep the card current.
-        await add_notice(session, key=f"card:{event}:{ticket.id}:{uuid.uuid4().hex}", kind=NoticeKind.card,
-                         channel=channel, ticket_id=ticket.id)
+    async def on_ticket_events(session: AsyncSession, event: str, pairs: list) -> None:
+        await add_notices(session, [notice for ticket, message in pairs for notice in _notices(channel, event, ticket, message)])
 
-    return on_ticket_event
+    return on_ticket_events
+
+
+def _notices(channel: str, event: str, ticket, message) -> list[dict]:
+    """The notices (fields of `add_notice`) that one ticket event makes."""
+    card = dict(kind=NoticeKind.card, channel=channel, ticket_id=ticket.id)
+    if event == "opened":
+        return [dict(key=f"card:opened:{ticket.id}", **card)]
+    if event == "message" and message is not None:
+        payload = {
+            "type": "mail", "from": message.from_addr, "name": message.from_name, "subject": message.subject,
+            "excerpt": (message.text or "")[:EXCERPT_CHARS],
+        }
+        return [dict(key=f"card:mail:{message.id}", **card),
+                dict(key=f"thread:mail:{message.id}", kind=NoticeKind.thread, channel=channel, ticket_id=ticket.id, payload=payload)]
+    if isinstance(message, StaffAction):
+        return [dict(key=f"card:{message.key}", **card),
+                dict(key=f"thread:{message.key}", kind=NoticeKind.thread, channel=channel, ticket_id=ticket.id,
+                     payload={"type": "action", **asdict(message)})]
+    # Any other feature's event: keep the card current.
+    return [dict(key=f"card:{event}:{ticket.id}:{uuid.uuid4().hex}", **card)]
 
 
 def install(deps: Deps) -> None:

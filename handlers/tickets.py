@@ -58,7 +58,12 @@ async def open_ticket(session: AsyncSession, *, actor: str = "desk", **fields) -
     return ticket
 
 
-def new_ticket(
+def new_ticket(**fields) -> Ticket:
+    """The row of a new ticket (the fields of `ticket_values`), not added yet; its `ref` comes with its id."""
+    return Ticket(**ticket_values(**fields))
+
+
+def ticket_values(
     *,
     subject: str,
     requester: Contact | None,
@@ -70,9 +75,9 @@ def new_ticket(
     needs_review: bool = False,
     confidence: dict | None = None,
     reasons: list[str] | None = None,
-) -> Ticket:
-    """The row of a new ticket, not added yet (intake adds a batch's at once); its `ref` comes with its id."""
-    return Ticket(
+) -> dict:
+    """The column values of `new_ticket` (intake inserts a batch's tickets at once with them)."""
+    return dict(
         subject=subject[:998],
         requester_id=requester.id if requester else None,
         requester_email=requester_email,

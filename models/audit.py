@@ -21,7 +21,12 @@ class AuditEntry(SQLModel, table=True):
 
 async def audit(session: AsyncSession, actor: str, action: str, ticket=None, **detail) -> None:
     """Add the entry to the session's transaction: the action and its record commit together."""
-    session.add(AuditEntry(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail))
+    session.add(AuditEntry(**audit_values(actor, action, ticket, **detail)))
+
+
+def audit_values(actor: str, action: str, ticket=None, **detail) -> dict:
+    """The column values of an `audit` entry (for `models.base.insert_all` of many)."""
+    return dict(actor=actor, action=action, ticket_id=ticket.id if ticket else None, detail=detail)
 
 
 async def add_audited(session: AsyncSession, row, actor: str, action: str, id_as: str, **detail):

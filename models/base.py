@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import JSON, DateTime, LargeBinary, Text
+from sqlalchemy import JSON, DateTime, LargeBinary, Text, insert
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field
 
 
+def _factory(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """A column's default factory, with its signature worked out once. Pydantic asks for the signature of
+    a field's default factory each time a table model is built (to see whether it takes the validated
+    data), and `inspect.signature` of a builtin such as `list` is slow: half the cost of recording a mail
+    went there. A precomputed `__signature__` is what `inspect.signature` returns first."""
+    fn.__signature__ = inspect.signature(fn)
+    return fn
+
+
+@_factory
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@_factory
+def _empty_list() -> list:
+    return []
+
+
+@_factory
+def _empty_dict() -> dict:
+    return {}
 
 
 class UTCDateTime(TypeDecorator):
@@ -41,11 +62,11 @@ def when(*, nullable: bool = True, index: bool = False, default_now: bool = Fals
 
 
 def json_list() -> Any:
-    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    return Field(default_factory=_empty_list, sa_column=Column(JSON, nullable=False))
 
 
 def json_dict() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    return Field(default_factory=_empty_dict, sa_column=Column(JSON, nullable=False))
 
 
 def long_text(nullable: bool = True) -> Any:
@@ -54,3 +75,45 @@ def long_text(nullable: bool = True) -> Any:
 
 def blob() -> Any:
     return Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+async def insert_all(session, model, rows: list[dict]) -> list:
+    """Insert `rows` (column values by field name; a field left out gets its default) in one statement and
+    return them as `model` objects of the session, in order, ids and all. The same rows as `add_all` and a
+    flush would write, without building each object through pydantic and the unit of work (a third of the
+    time of recording a batch of mail). Mapper events (`before_insert`) do not run: not for models that
+    have them."""
+    if not rows:
+        return []
+    defaults = _defaults(model)
+    unknown = set().union(*rows) - defaults.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    values = [{name: (row[name] if name in row else default()) for name, default in defaults.items()} for row in rows]
+    return list(await session.scalars(insert(model).returning(model, sort_by_parameter_order=True), values))
+
+
+_DEFAULTS: dict[type, dict[str, Callable[[], Any]]] = {}
+
+
+def _required(model, name: str) -> Callable[[], Any]:
+    def missing() -> Any:
+        raise TypeError(f"{model.__name__}.{name} has no default: give it in every row")
+    return missing
+
+
+def _defaults(model) -> dict[str, Callable[[], Any]]:
+    """Each column field of `model` but the primary key, with what gives its default."""
+    if model not in _DEFAULTS:
+        defaults = {}
+        for name, info in model.model_fields.items():
+            if name == "id":
+                continue
+            if info.default_factory is not None:
+                defaults[name] = info.default_factory
+            elif info.is_required():
+                defaults[name] = _required(model, name)
+            else:
+                defaults[name] = lambda value=info.default: value
+        _DEFAULTS[model] = defaults
+    return _DEFAULTS[model]

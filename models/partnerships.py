@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import event
 from sqlmodel import Field, SQLModel, func, select
 
 from config.registry import squash
@@ -36,6 +37,8 @@ class Member(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=320)
+    email_domain: str = Field(default="", index=True, max_length=320,
+                              description="what follows the last @ of email, kept by _keep_email_domain")
     name: str = Field(default="", max_length=300)
     organisation: str = Field(default="", max_length=300)
     country: str | None = Field(default=None, max_length=8)
@@ -50,6 +53,17 @@ class Contact(SQLModel, table=True):
     erased_at: datetime | None = when()
     created_at: datetime = when(default_now=True)
     last_contact_at: datetime | None = when()
+
+
+def email_domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def _keep_email_domain(_mapper, _connection, contact: Contact) -> None:
+    """The domain is a column of its own so that an organisation's contacts are found by its index."""
+    contact.email_domain = email_domain(contact.email)
 
 
 PUBLIC_MAIL_DOMAINS = frozenset({
@@ -68,40 +82,45 @@ async def known_partnership_for(session, address: str) -> str | None:
     contact = await contact_by_email(session, address)
     if contact and contact.partnership_id:
         return await partnership_acronym(session, contact.partnership_id)
-    return await domain_partnership(session, address.lower().rpartition("@")[2])
+    return await domain_partnership(session, email_domain(address))
 
 
 async def domain_partnership(session, domain: str) -> str | None:
     """The partnership most contacts of an organisation's mail domain belong to (none for public mail)."""
-    if not domain or domain in PUBLIC_MAIL_DOMAINS:
-        return None
-    row = (
-        await session.exec(
-            select(Partnership.acronym, func.count(Contact.id).label("n"))
-            .join(Contact, Contact.partnership_id == Partnership.id)
-            .where(Contact.email.like(f"%@{domain}"))
-            .group_by(Partnership.acronym)
-            .order_by(func.count(Contact.id).desc())
-        )
-    ).first()
-    return row[0] if row else None
+    return (await domain_partnerships(session, {domain})).get(domain)
+
+
+async def domain_partnerships(session, domains: set[str]) -> dict[str, str]:
+    """`domain_partnership` of many domains in one query (a domain with no partnership is left out);
+    between partnerships with as many contacts of a domain, the first acronym in order wins."""
+    wanted = {domain for domain in domains if domain and domain not in PUBLIC_MAIL_DOMAINS}
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(Contact.email_domain, Partnership.acronym, func.count(Contact.id))
+        .join(Partnership, Partnership.id == Contact.partnership_id)
+        .where(Contact.email_domain.in_(wanted))
+        .group_by(Contact.email_domain, Partnership.acronym)
+    )
+    best: dict[str, tuple[int, str]] = {}
+    for domain, acronym, count in rows.all():
+        if domain not in best or (-count, acronym) < (-best[domain][0], best[domain][1]):
+            best[domain] = (count, acronym)
+    return {domain: acronym for domain, (_, acronym) in best.items()}
 
 
 async def known_partnerships(session, addresses: list[str]) -> dict[str, str | None]:
-    """`known_partnership_for` of many senders (keys in lower case): one query for their contacts, then one
-    per organisation domain of those without a partnership of their own."""
+    """`known_partnership_for` of many senders (keys in lower case): one query for their contacts, one for
+    the organisation domains of those without a partnership of their own."""
     wanted = {address.lower() for address in addresses if address}
     if not wanted:
         return {}
     rows = await session.exec(select(Contact.email, Partnership.acronym).join(Partnership, Partnership.id == Contact.partnership_id)
                               .where(Contact.email.in_(wanted)))
     known: dict[str, str | None] = dict(rows.all())
-    by_domain: dict[str, str | None] = {}
-    for address in sorted(wanted - known.keys()):
-        domain = address.rpartition("@")[2]
-        if domain not in by_domain:
-            by_domain[domain] = await domain_partnership(session, domain)
-        known[address] = by_domain[domain]
+    by_domain = await domain_partnerships(session, {email_domain(address) for address in wanted - known.keys()})
+    for address in wanted - known.keys():
+        known[address] = by_domain.get(email_domain(address))
     return known
 
 

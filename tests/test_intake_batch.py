@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from models.mailbox import MailboxCursor
+from models.partnerships import Partnership
 from models.tickets import Message, MessageState, Ticket
 from tests.desk import count, running_desk, wait_until
 from tests.test_intake import mail
@@ -57,3 +58,27 @@ async def test_bad_mail_in_the_middle_of_a_batch_is_quarantined_and_the_rest_rec
             cursor = (await session.exec(select(MailboxCursor))).one()
         assert "no headers" in quarantined.error
         assert cursor.last_uid == uids, "the cursor is at the batch's last mail"
+
+
+async def test_new_senders_of_a_known_organisation_get_its_partnership_and_a_lookalike_domain_does_not(dovecot, batch_env):
+    """A partnership named once by a cluster's manager is what a colleague from the same mail domain is
+    taken to write for. Only that exact domain: `_` and `%` in a hostile domain match nothing else."""
+    env, user = batch_env
+    dovecot.deliver(user, mail(sender="ana@baltic-forge.example", body="Dear EOCIC,\n\nMobiGoIn-Action asks which EU calls "
+                                                                      "could co-finance travel to Canada.\n\nAna\n"))
+    async with running_desk(env) as (settings, db):
+        assert await wait_until(lambda: dovecot.folder_count(user) == 0)
+        for sender in ("bob@baltic-forge.example", "eve@_altic-forge.example", "mallory@%.example", "zoe@BALTIC-FORGE.example"):
+            dovecot.deliver(user, mail(sender=sender))
+        assert await wait_until(lambda: dovecot.folder_count(user) == 0)
+        assert await wait_until(lambda: _at_least(db, 5))
+        async with db.session() as session:
+            rows = (await session.exec(select(Ticket.requester_email, Partnership.acronym)
+                                       .join(Partnership, Partnership.id == Ticket.partnership_id, isouter=True))).all()
+    assert dict(rows) == {"ana@baltic-forge.example": "MobiGoIn-Action", "bob@baltic-forge.example": "MobiGoIn-Action",
+                          "eve@_altic-forge.example": None, "mallory@%.example": None,
+                          "zoe@baltic-forge.example": "MobiGoIn-Action"}
+
+
+async def _at_least(db, n: int) -> bool:
+    return await count(db, Ticket) >= n
