@@ -249,24 +249,29 @@ class _Table:
         return out
 
 
-class _FirstMatch:
-    """The leftmost match of any of `patterns` (the first pattern of those matching there), as one
-    alternation of them all would find it, but the alternation tried along the text holds only
-    the patterns one of whose literals occurs in it: a pattern without any cannot match there."""
+class Alternation:
+    """`"|".join(patterns)` compiled, but tried on a text (lower case, whitespace collapsed: see
+    match_text) with only the patterns one of whose literals occurs in it: a pattern with none
+    cannot match there, so the match is the same (leftmost, the earlier pattern where two match at
+    one place) for a fraction of the work on most texts."""
 
     def __init__(self, patterns: list[str]):
         self.patterns = patterns
-        self.literals = [tuple(x.lower() for x in required_literals(p)[0]) for p in patterns]
-        self._compiled: dict[tuple[int, ...], re.Pattern] = {}
+        self.always: set[int] = set()
+        self.literals: list[tuple[str, int]] = []
+        for k, pat in enumerate(patterns):
+            lits = required_literals(pat)[0]
+            if not lits:
+                self.always.add(k)
+            self.literals += [(lit.lower(), k) for lit in lits]
+        self._compiled: dict[tuple[int, ...], re.Pattern | None] = {}
 
     def search(self, text: str) -> re.Match | None:
-        which = tuple(k for k, lits in enumerate(self.literals) if not lits or any(lit in text for lit in lits))
-        if not which:
-            return None
-        rx = self._compiled.get(which)
-        if rx is None:
-            rx = self._compiled[which] = re.compile("|".join(f"(?:{self.patterns[k]})" for k in which))
-        return rx.search(text)
+        which = tuple(sorted(self.always.union({k for lit, k in self.literals if lit in text})))
+        if which not in self._compiled:
+            self._compiled[which] = re.compile("|".join(f"(?:{self.patterns[k]})" for k in which)) if which else None
+        rx = self._compiled[which]
+        return rx.search(text) if rx else None
 
 
 _INTENT = _Table(INTENT_CUES)
@@ -296,5 +301,5 @@ def category_hits(text: str, found: Found | None = None) -> dict[str, list[str]]
 INTENT_CUE_LABELS = _INTENT.labels
 NEG_CUE_LABELS = _NEG.labels
 CATEGORY_CUE_LABELS = _CATEGORY.labels
-SWITCH = _FirstMatch(INTENT_CUES["switch"])   # "Survey is done. Something else: …"
-ASIDE_START = _FirstMatch(ASIDE)                # "By the way, …"
+SWITCH = Alternation(INTENT_CUES["switch"])   # "Survey is done. Something else: …"
+ASIDE_START = Alternation(ASIDE)                # "By the way, …"

@@ -6,6 +6,8 @@ import functools
 import re
 import threading
 
+import numpy as np
+
 EU_LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "pl", "nl", "el", "ro", "cs", "sv", "fi", "hu", "da", "sk", "sl",
                 "hr", "bg", "lt", "lv", "et", "ga", "mt"]
 # what cluster managers write most; a few words are only trusted for one of these
@@ -43,6 +45,9 @@ def _get():
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
                 ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                 ident.set_languages(EU_LANGUAGES)
+                # its scores are float32 products of a float16 table: the same table widened once
+                # (exactly) spares converting the rows of every text's features again (~10 µs a mail)
+                ident.nb_ptc = ident.nb_ptc.astype(np.float32)
                 _identifier = ident
     return _identifier
 
