@@ -375,3 +375,55 @@ def test_a_bad_registry_file_says_what_is_wrong(tmp_path):
     bad.write_text("partnerships:\n  - {acronym: X2, name: x, type: ESCP-4i, strand: null, domains: [x.com]}\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="must end in .example"):
         load_registry(bad)
+
+
+# ----------------------------------------------------------------------------------- cue matching shortcuts
+def _cue_texts() -> list[str]:
+    from bench.mailgen import make_request
+    from handlers.classify import cues
+    from handlers.classify.corpus import load_corpus
+    from handlers.classify.features import prepare
+    mails = [e.mail for e in load_corpus()] + [parse_mail(make_request(i)) for i in range(6)]
+    return [cues.match_text(t) for m in mails for t in (prepare(m).decision_text, m.text or "")]
+
+
+def test_cue_tables_find_what_running_every_pattern_finds():
+    """The tables run a pattern only where (or when) one of its literals occurs: on every corpus mail
+    and realistic mail they find the same phrases as running each pattern over the whole text."""
+    import re
+    from handlers.classify import cues
+
+    compiled = {id(t): {label: [re.compile(p) for p in ps] for label, ps in t.items()}
+                for t in (cues.INTENT_CUES, cues.CATEGORY_CUES, cues.NEGATIVE_CUES)}
+
+    def every_pattern(table: dict[str, list[str]], text: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for label, patterns in compiled[id(table)].items():
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    s = m.group(0).strip()
+                    if s and s not in out.setdefault(label, []):
+                        out[label].append(s)
+        return {label: hits for label, hits in out.items() if hits}
+
+    found = 0
+    for text in _cue_texts():
+        assert cues.intent_hits(text) == every_pattern(cues.INTENT_CUES, text), text[:200]
+        assert cues.category_hits(text) == every_pattern(cues.CATEGORY_CUES, text), text[:200]
+        assert cues.negative_hits(text) == every_pattern(cues.NEGATIVE_CUES, text), text[:200]
+        found += bool(cues.intent_hits(text))
+    assert found > 500
+
+
+def test_switch_and_aside_searches_find_what_one_alternation_finds():
+    import re
+    from handlers.classify import cues
+    texts = _cue_texts() + ["thanks for the recording. by the way, p.s. btw", "survey done. another question: the mission"]
+    for alternation in (cues.SWITCH, cues.ASIDE_START):
+        full = re.compile("|".join(f"(?:{p})" for p in alternation.patterns))
+        hits = 0
+        for text in texts:
+            a, b = full.search(text), alternation.search(text)
+            assert (a and (a.span(), a.group())) == (b and (b.span(), b.group())), text[:200]
+            hits += a is not None
+        assert hits >= 2

@@ -106,6 +106,18 @@ def _split_top(body: str) -> list[str]:
     return parts
 
 
+_QUANTIFIERS_RE = re.compile(r"(?:[+*?]|\{\d*,?\d*\})*")
+
+
+def _following(rest: str, depth: int) -> tuple[tuple[str, ...], bool]:
+    """The literals required by what follows a group in a pattern (its quantifier and the whitespace
+    classes after it skipped); a match does not start with them."""
+    rest = rest[_QUANTIFIERS_RE.match(rest).end():].lstrip()
+    while rest.startswith("\\s"):
+        rest = rest[3:].lstrip("+*?")
+    return (required_literals(rest, depth + 1)[0], False) if rest else ((), False)
+
+
 def required_literals(pattern: str, depth: int = 0) -> tuple[tuple[str, ...], bool]:
     """Substrings of which at least one occurs in every match of `pattern`, and whether every match
     starts with one of them (((), False) = unknown: always run)."""
@@ -116,18 +128,15 @@ def required_literals(pattern: str, depth: int = 0) -> tuple[tuple[str, ...], bo
         return (), False
     if p.startswith("(?:"):
         end = _group_end(p, 0)
-        optional = end < len(p) and p[end] in "?*"
-        if optional:
-            rest = p[end + 1:].lstrip()
-            while rest.startswith("\\s"):
-                rest = rest[3:].lstrip("+*?")
-            return (required_literals(rest, depth + 1)[0], False) if rest else ((), False)
+        if end < len(p) and p[end] in "?*":            # optional
+            return _following(p[end:], depth)
         lits: list[str] = []
         starts = end >= len(p) or p[end] != "{"        # (?:…){0,n} may be skipped
         for alt in _split_top(p[3:end - 1]):
             sub, sub_starts = required_literals(alt, depth + 1)
             if not sub:
-                return (), False
+                # an alternative without a literal ("(?:we|i) need"): every match still holds what follows
+                return _following(p[end:], depth)
             lits.extend(sub)
             starts = starts and sub_starts
         return tuple(lits), starts
@@ -222,7 +231,9 @@ class _Table:
             if starts:
                 matches = []
                 end = 0
-                for at in sorted({at for lit in lits for at in found.get(lit, ())}):
+                # one literal (most patterns): its positions are already in order, each once
+                ats = found.get(lits[0], ()) if len(lits) == 1 else sorted({at for lit in lits for at in found.get(lit, ())})
+                for at in ats:
                     if at >= end and (m := rx.match(text, at)):
                         matches.append(m)
                         end = m.end()
@@ -236,6 +247,31 @@ class _Table:
                 if s not in hit:
                     hit.append(s)
         return out
+
+
+class Alternation:
+    """`"|".join(patterns)` compiled, but tried on a text (lower case, whitespace collapsed: see
+    match_text) with only the patterns one of whose literals occurs in it: a pattern with none
+    cannot match there, so the match is the same (leftmost, the earlier pattern where two match at
+    one place) for a fraction of the work on most texts."""
+
+    def __init__(self, patterns: list[str]):
+        self.patterns = patterns
+        self.always: set[int] = set()
+        self.literals: list[tuple[str, int]] = []
+        for k, pat in enumerate(patterns):
+            lits = required_literals(pat)[0]
+            if not lits:
+                self.always.add(k)
+            self.literals += [(lit.lower(), k) for lit in lits]
+        self._compiled: dict[tuple[int, ...], re.Pattern | None] = {}
+
+    def search(self, text: str) -> re.Match | None:
+        which = tuple(sorted(self.always.union({k for lit, k in self.literals if lit in text})))
+        if which not in self._compiled:
+            self._compiled[which] = re.compile("|".join(f"(?:{self.patterns[k]})" for k in which)) if which else None
+        rx = self._compiled[which]
+        return rx.search(text) if rx else None
 
 
 _INTENT = _Table(INTENT_CUES)
@@ -265,3 +301,5 @@ def category_hits(text: str, found: Found | None = None) -> dict[str, list[str]]
 INTENT_CUE_LABELS = _INTENT.labels
 NEG_CUE_LABELS = _NEG.labels
 CATEGORY_CUE_LABELS = _CATEGORY.labels
+SWITCH = Alternation(INTENT_CUES["switch"])   # "Survey is done. Something else: …"
+ASIDE_START = Alternation(ASIDE)                # "By the way, …"

@@ -95,10 +95,6 @@ def _header_verdict(mail: ParsedMail) -> tuple[str | None, float, list[str]]:
 SHORT_REPLY_WORDS = 15
 
 
-_SWITCH_RE = re.compile("|".join(f"(?:{x})" for x in cues.INTENT_CUES["switch"]))
-_ASIDE_RE = re.compile("|".join(f"(?:{x})" for x in cues.ASIDE))
-
-
 def prepare(mail: ParsedMail) -> Prepared:
     subject = clean_subject(mail.subject or "")
     reply = subject != (mail.subject or "").strip()
@@ -121,7 +117,7 @@ def prepare(mail: ParsedMail) -> Prepared:
     p.intent_cues = cues.intent_hits(low, found)
     if "switch" in p.intent_cues:
         # "Survey is done. Something else: …" - the request is what follows the switch
-        m = _SWITCH_RE.search(low)
+        m = cues.SWITCH.search(low)
         tail = low[m.end():] if m else ""
         if len(tail.split()) >= 8:
             low = tail
@@ -130,7 +126,7 @@ def prepare(mail: ParsedMail) -> Prepared:
             switched["switch"] = p.intent_cues["switch"]
             p.intent_cues = switched
     p.negative_cues = cues.negative_hits(low, found)
-    m = _ASIDE_RE.search(low)
+    m = cues.ASIDE_START.search(low)
     if m and len(low[:m.start()].split()) >= 8:
         # "…could you advise on the mission? By the way, thanks for the recording": the main request is before
         head, tail = low[:m.start()], low[m.start():]

@@ -23,9 +23,9 @@ import gzip
 import pickle
 import re
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -164,6 +164,14 @@ def load_artifact(path: str | Path) -> dict:
 
 
 # ------------------------------------------------------------------------------ scoring
+class TextVector(NamedTuple):
+    """A mail's TF-IDF text features (ids, values) and what they add to each model's scores."""
+    idx: np.ndarray
+    val: np.ndarray
+    intent: np.ndarray      # the text's share of the intent scores (before the intercept and cues)
+    category: np.ndarray
+
+
 class Scorer:
     """Vectorise one mail and apply both regressions with numpy only."""
 
@@ -183,23 +191,25 @@ class Scorer:
         self.category_labels = list(art["category"]["labels"])
         self._iW, self._ib = art["intent"]["W"], art["intent"]["b"]
         self._cW, self._cb = art["category"]["W"], art["category"]["b"]
+        # both models' text weights side by side: a mail's text rows are gathered once for the two
+        self._text_W = np.hstack([self._iW[:offset], self._cW[:offset]])
+        self._n_intent = self._iW.shape[1]
         self._char_block = next((b for b in self.blocks if b[0] == "char"), None)
         self._word_ids = functools.lru_cache(maxsize=1 << 16)(self._char_word_ids)
 
-    def text_vector(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    def text_vector(self, prep: Prepared) -> TextVector:
         text = model_text(prep)
         idx_all, val_all = [], []
         for kind, vocab, idf, rng, offset in self.blocks:
             if kind == "word":
                 get = vocab.get
-                ids = [i for g in word_ngrams(text) if (i := get(g, -1)) >= 0]
+                ids = np.fromiter((i for g in word_ngrams(text) if (i := get(g, -1)) >= 0), dtype=np.intp)
             else:
-                ids = self._char_ids(text, rng)
-            counts = Counter(ids)  # first occurrence order, as the vectoriser's
-            if not counts:
+                ids = self._char_ids(text)
+            if not len(ids):
                 continue
-            ia = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            # the weights do not depend on the order of the features: sorted ids and their counts
+            ia, tf = np.unique(ids, return_counts=True)
             v = (1.0 + np.log(tf)) * idf[ia]
             norm = np.sqrt(v @ v)
             if norm > 0:
@@ -207,37 +217,40 @@ class Scorer:
             idx_all.append(ia + offset)
             val_all.append(v)
         if not idx_all:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(idx_all), np.concatenate(val_all)
+            idx, val = np.zeros(0, dtype=np.intp), np.zeros(0)
+            z = np.zeros(self._text_W.shape[1])
+        else:
+            idx, val = np.concatenate(idx_all), np.concatenate(val_all)
+            z = val @ self._text_W[idx]
+        return TextVector(idx, val, z[:self._n_intent], z[self._n_intent:])
 
-    def _char_ids(self, text: str, rng: tuple[int, int]) -> list[int]:
-        """The vocabulary ids of `char_wb_ngrams(text, *rng)` in the same order (grams not in the
-        vocabulary left out). A gram never spans two words, so each word's ids are looked up once
+    def _char_ids(self, text: str) -> np.ndarray:
+        """The vocabulary ids of `char_wb_ngrams(text, *range)` (grams not in the vocabulary left
+        out), grouped by word. A gram never spans two words, so each word's ids are looked up once
         and kept (`_word_ids`): a mail's words are mostly words seen before."""
-        per_word = [self._word_ids(w) for w in text.split()]
-        return [i for k in range(rng[1] - rng[0] + 1) for ids in per_word for i in ids[k]]
+        words = text.split()
+        if not words:
+            return np.zeros(0, dtype=np.intp)
+        return np.concatenate([self._word_ids(w) for w in words])
 
-    def _char_word_ids(self, word: str) -> tuple[tuple[int, ...], ...]:
-        """Per n of the char block's range, the ids of the n-grams of " word " in the vocabulary."""
+    def _char_word_ids(self, word: str) -> np.ndarray:
+        """The ids of the char block's n-grams of " word " that are in its vocabulary."""
         _, vocab, _, (lo, hi), _ = self._char_block
         padded = f" {word} "
         get = vocab.get
-        return tuple(tuple(i for j in range(len(padded) - n + 1) if (i := get(padded[j:j + n], -1)) >= 0)
-                     for n in range(lo, hi + 1))
+        return np.fromiter((i for n in range(lo, hi + 1) for j in range(len(padded) - n + 1)
+                            if (i := get(padded[j:j + n], -1)) >= 0), dtype=np.intp)
 
-    def _proba(self, W, b, tv, dense) -> np.ndarray:
-        idx, val = tv
-        z = b.astype(np.float64, copy=True)
-        if len(idx):
-            z += val @ W[idx]
+    def _proba(self, W, b, text_z, dense) -> np.ndarray:
+        z = b + text_z
         if dense is not None and self.cue_weight:
             z += (dense * self.cue_weight) @ W[self.n_text:self.n_text + len(dense)]
         z -= z.max()
         e = np.exp(z)
         return e / e.sum()
 
-    def intent_proba(self, tv, prep: Prepared, mail) -> np.ndarray:
-        return self._proba(self._iW, self._ib, tv, dense_intent(prep, mail) if self.cue_weight else None)
+    def intent_proba(self, tv: TextVector, prep: Prepared, mail) -> np.ndarray:
+        return self._proba(self._iW, self._ib, tv.intent, dense_intent(prep, mail) if self.cue_weight else None)
 
-    def category_proba(self, tv, prep: Prepared) -> np.ndarray:
-        return self._proba(self._cW, self._cb, tv, dense_category(prep) if self.cue_weight else None)
+    def category_proba(self, tv: TextVector, prep: Prepared) -> np.ndarray:
+        return self._proba(self._cW, self._cb, tv.category, dense_category(prep) if self.cue_weight else None)

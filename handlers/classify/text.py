@@ -127,7 +127,13 @@ class Body:
 def _quote_start(lines: list[str]) -> int | None:
     """Index of the first line of the quoted/forwarded part, or None."""
     n = len(lines)
-    has_verb = [_ATTRIBUTION_VERB_RE.search(line.casefold()) is not None for line in lines]
+    verbs: dict[int, bool] = {}
+
+    def has_verb(k: int) -> bool:   # asked only of the lines up to the quote (and the next one)
+        if k not in verbs:
+            verbs[k] = _ATTRIBUTION_VERB_RE.search(lines[k].casefold()) is not None
+        return verbs[k]
+
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
@@ -137,8 +143,8 @@ def _quote_start(lines: list[str]) -> int | None:
             return i
         if _ORIGINAL_RE.match(s) or _BEGIN_FWD_RE.match(s):
             return i
-        if len(s) < 400 and (has_verb[i] or (i + 1 < n and has_verb[i + 1])):
-            if has_verb[i] and _ATTRIBUTION_RE.match(s):
+        if len(s) < 400 and (has_verb(i) or (i + 1 < n and has_verb(i + 1))):
+            if has_verb(i) and _ATTRIBUTION_RE.match(s):
                 return i
             if i + 1 < n and len(s) < 200:
                 joined = s + " " + lines[i + 1].strip()
