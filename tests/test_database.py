@@ -86,3 +86,45 @@ async def test_a_database_is_at_the_newest_schema_only_after_every_migration(tmp
             assert await migrate.at_newest_schema(session)
     finally:
         await db.dispose()
+
+
+def test_contacts_recorded_before_the_domain_column_get_their_domain(tmp_path):
+    """The migration that adds `contact.email_domain` fills it in for the contacts already there, so an
+    organisation's earlier contacts still tell which partnership a new colleague writes for."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    migrate.upgrade(url)
+    command.downgrade(migrate.alembic_config(url), "contact_domain@-1")
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO contact (email, name, organisation, failing, soft_bounces, created_at) VALUES "
+                             "('ana@Baltic-Forge.example', '', '', 0, 0, '2026-01-01'), ('\"a@b\"@quoted.example', '', '', 0, 0, '2026-01-01'), "
+                             "('no-at-sign', '', '', 0, 0, '2026-01-01')")
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        rows = dict(conn.exec_driver_sql("SELECT email, email_domain FROM contact").all())
+    engine.dispose()
+    assert rows == {"ana@Baltic-Forge.example": "baltic-forge.example", '"a@b"@quoted.example': "quoted.example", "no-at-sign": "no-at-sign"}
+
+
+async def test_rows_inserted_together_get_their_defaults_and_a_wrong_field_is_named(tmp_path):
+    from models.base import insert_all
+    from models.db import Database
+
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            first, second = await insert_all(session, Ticket, [{"subject": "one"}, {"subject": "two", "reasons": ["x"]}])
+            assert first.id < second.id and (first.subject, second.subject) == ("one", "two")
+            assert first.reasons == [] and second.reasons == ["x"] and first.received_at.tzinfo is not None
+            with pytest.raises(TypeError, match="no field subjet"):
+                await insert_all(session, Ticket, [{"subjet": "typo"}])
+            with pytest.raises(TypeError, match="Message.mailbox has no default"):
+                await insert_all(session, Message, [{"dedup_key": "k"}])
+        async with db.read() as session:
+            assert [t.subject for t in (await session.exec(select(Ticket).order_by(Ticket.id))).all()] == ["one", "two"]
+    finally:
+        await db.dispose()
