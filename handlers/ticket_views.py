@@ -2,7 +2,7 @@
 card: SQL text and plain functions of the rows a database driver returns.
 
 The standard library only (and models/states.py), so that the read-only commands can answer from
-sqlite3 (`models/sqlite_read.py`) without loading SQLAlchemy, pydantic's models or asyncio; the same
+sqlite3 (`models/sqlite_read.py`) without loading SQLAlchemy or SQLModel; the same
 functions serve every other caller through SQLAlchemy's connection (`models.db.driver_rows`, SQLite
 or PostgreSQL). Each reads through `fetch(sql, params) -> rows`, and each query is written once, with
 `:name` parameters, in SQL both databases run. The rows are the driver's own: an Enum column holds the

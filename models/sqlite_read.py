@@ -1,8 +1,8 @@
 """A read of the SQLite desk through the standard library's sqlite3 alone: the read-only commands' quick path.
 
 `eocic-desk tickets` and `ticket REF` answer from here when the database is a SQLite file at the
-newest schema, without SQLAlchemy, aiosqlite or asyncio: importing those takes longer than the whole
-answer. The connection is opened read-only and reads in one deferred transaction, as `Database.read()`
+newest schema, without SQLAlchemy, aiosqlite or an event loop: importing SQLAlchemy alone takes longer than the
+whole answer. The connection is opened read-only and reads in one deferred transaction, as `Database.read()`
 does (one snapshot, no write lock, so it never waits for a writer). Anything else (PostgreSQL, a URL
 with options or escapes, a missing, new or older database) gives None, and the caller reads through
 `Database` as every command does (which creates or migrates the database first).

@@ -81,7 +81,7 @@ def answer_read(settings, work: Read, show: Callable[[Any], None]):
     """Run `work(fetch)` (see `_outcome`), then `show(result)`; the exit code.
 
     A SQLite file at the newest schema is read through sqlite3 alone (models/sqlite_read.py), with no
-    SQLAlchemy, asyncio or desk loaded: the command answers in a fraction of the time those take to
+    SQLAlchemy, event loop or desk loaded: the command answers in a fraction of the time those take to
     import. Any other database is read by `in_read`: the coroutine returned then is what main() runs.
     """
     from models.sqlite_read import sqlite_read
