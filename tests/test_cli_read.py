@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -176,3 +178,19 @@ def test_a_megabyte_reference_gets_one_line(sqlite_env, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("eocic-desk: there is no ticket 'EOCIC-999")
     assert captured.err.count("\n") == 1 and len(captured.err) < 200
+
+
+def test_the_quick_read_does_not_wait_for_a_writer(sqlite_env):
+    """As `Database.read()`: a transaction holding the write lock (BEGIN IMMEDIATE, a change not committed)
+    neither delays the listing nor shows in it."""
+    env, _ = sqlite_env
+    writer = sqlite3.connect(f"{env['EOCIC_DATA_DIR']}/desk.sqlite3", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE ticket SET subject = 'changing' WHERE id = 2")
+        started = time.monotonic()
+        result = quick(env, "tickets", "--json")
+        assert time.monotonic() - started < 20 and result.returncode == 0, result.stderr[-500:]  # the busy timeout is 30 s
+        assert "changing" not in [t["subject"] for t in json.loads(result.stdout)]
+    finally:
+        writer.close()
