@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -59,6 +59,21 @@ def _sqlite_begin(conn) -> None:
 
 
 READ_ONLY = "eocic_read_only"  # an execution option: this transaction only reads
+
+
+def driver_rows(session: AsyncSession):
+    """`fetch(sql, params) -> rows` in the session's transaction: the SQL text run as it is, the rows as the
+    driver returns them (no column types applied), as `models/sqlite_read.py`'s fetch gives them from sqlite3,
+    so that one reading of them (handlers/ticket_views.py) serves both. The session's pending changes are
+    flushed first, as for any query it runs."""
+    async def fetch(sql: str, params: dict):
+        result = await session.exec(text(sql), params=params)
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
+
+    return fetch
 
 
 class Database:

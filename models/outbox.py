@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import blob, json_list, long_text, when
+from models.states import OutboxState
 
-
-class OutboxState(str, Enum):
-    pending = "pending"
-    sending = "sending"  # handed to SMTP; a crash here leaves it in doubt and it is retried
-    sent = "sent"
-    failed = "failed"  # permanent refusal, or out of attempts
-    cancelled = "cancelled"
+__all__ = ["OutboxMail", "OutboxState"]
 
 
 class OutboxMail(SQLModel, table=True):

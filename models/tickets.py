@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel, select
 
 from models.base import blob, json_dict, json_list, long_text, when
+from models.states import MessageState, TicketStatus
 
-
-class TicketStatus(str, Enum):
-    new = "new"
-    open = "open"
-    waiting = "waiting"
-    closed = "closed"
-
-
-class MessageState(str, Enum):
-    recorded = "recorded"  # stored and handled
-    quarantined = "quarantined"  # stored raw; parsing or handling failed
+__all__ = ["Attachment", "Message", "MessageState", "Ticket", "TicketStatus", "first_inbound", "ticket_by_ref"]
 
 
 class Ticket(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """What every `eocic-desk` command shares: adding it to the parser, one transaction on an opened desk
-(or one read without opening it), and one way to print results and errors.
+(or one read without opening it, `answer_read`), and one way to print results and errors.
 
 This module imports only the standard library at the top: `eocic-desk --help` loads it.
 """
@@ -11,7 +11,7 @@ import sys
 from typing import Any, Awaitable, Callable, Iterable
 
 Work = Callable[[Any, Any], Awaitable[Any]]  # (session, desk) -> result
-Read = Callable[[Any], Awaitable[Any]]  # (session) -> result
+Read = Callable[[Any], Awaitable[Any]]  # (fetch) -> result, reading through `fetch(sql, params)` (models/sqlite_read.py)
 JSON_HELP = "print JSON instead of text"
 
 
@@ -58,29 +58,64 @@ async def in_transaction(settings, work: Work) -> tuple[int, Any]:
 
 
 async def in_read(settings, work: Read) -> tuple[int, Any]:
-    """Run `work(session)` in a read-only transaction (`Database.read`): see `_outcome`.
+    """Run `work(fetch)` in a read-only transaction (`Database.read`, the rows through `driver_rows`): see `_outcome`.
 
     When the database already has the newest schema (one SELECT), the desk is not opened: no
-    migration, no seeding, none of the features loaded, so a read-only command starts in a fraction
-    of a second. A new or older database is opened as every other command opens it (migrated first).
+    migration, no seeding, none of the features loaded. A new or older database is opened as every
+    other command opens it (migrated first).
     """
-    from models.db import Database
+    from models.db import Database, driver_rows
     from models.migrate import at_newest_schema
 
     db = Database(settings.db_url)
     try:
         async with db.read() as session:
             if await at_newest_schema(session):
-                return await _outcome(work(session))
+                return await _outcome(work(driver_rows(session)))
     finally:
         await db.dispose()
-    return await in_transaction(settings, lambda session, desk: work(session))
+    return await in_transaction(settings, lambda session, desk: work(driver_rows(session)))
 
 
-async def run_and_print(settings, args, work, text: Callable[[Any], str], *, read_only: bool = False) -> int:
-    """`in_transaction(work)` (with `read_only`: `in_read(work)`), then its result printed: as JSON with
-    `--json`, else `text(result)`."""
-    code, data = await (in_read(settings, work) if read_only else in_transaction(settings, work))
+def answer_read(settings, work: Read, show: Callable[[Any], None]):
+    """Run `work(fetch)` (see `_outcome`), then `show(result)`; the exit code.
+
+    A SQLite file at the newest schema is read through sqlite3 alone (models/sqlite_read.py), with no
+    SQLAlchemy, event loop or desk loaded: the command answers in a fraction of the time those take to
+    import. Any other database is read by `in_read`: the coroutine returned then is what main() runs.
+    """
+    from models.sqlite_read import sqlite_read
+
+    with sqlite_read(settings.db_url) as fetch:
+        outcome = _until_done(_outcome(work(fetch))) if fetch else None
+    return _shown(outcome, show) if outcome is not None else _read_and_show(settings, work, show)
+
+
+async def _read_and_show(settings, work: Read, show: Callable[[Any], None]) -> int:
+    return _shown(await in_read(settings, work), show)
+
+
+def _shown(outcome: tuple[int, Any], show: Callable[[Any], None]) -> int:
+    code, data = outcome
+    if not code:
+        show(data)
+    return code
+
+
+def _until_done(coroutine):
+    """The result of a coroutine that never waits (its reads are sqlite3 calls): it ends at its first step,
+    so no event loop is needed."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("a read through sqlite3 waited for something")
+
+
+async def run_and_print(settings, args, work, text: Callable[[Any], str]) -> int:
+    """`in_transaction(work)`, then its result printed: as JSON with `--json`, else `text(result)`."""
+    code, data = await in_transaction(settings, work)
     if not code:
         print_result(data, args.json, "" if args.json else text(data))
     return code

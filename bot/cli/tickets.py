@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cli.common import (add_command, fail, in_read, in_transaction, print_json_list, print_result, row_id,
-                            run_and_print)
+from bot.cli.common import add_command, answer_read, fail, in_transaction, print_json_list, print_result, row_id
 
 
 def register(sub) -> None:
@@ -47,43 +46,37 @@ async def cmd_ingest(settings, args) -> int:
     return 0
 
 
-async def cmd_tickets(settings, args) -> int:
-    from handlers.tickets import list_tickets, listed_json
+def cmd_tickets(settings, args):
+    """Read through `answer_read`: from sqlite3 alone when it can, so `tickets` answers in a fraction of a second."""
+    from handlers.ticket_views import listed, listed_json
 
     if args.json:  # each ticket's JSON written from its row (`listed_json`): the list of 50,000 in well under a second
-        code, items = await in_read(settings, lambda session: listed_json(session, args.status))
-        if not code:
-            print_json_list(items)
-        return code
+        return answer_read(settings, lambda fetch: listed_json(fetch, args.status), print_json_list)
 
-    def text(tickets: list[dict]) -> str:
-        return "\n".join([*(f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
-                             f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}" for t in tickets),
-                          f"{len(tickets)} ticket(s)"])
+    def show(tickets: list[dict]) -> None:
+        print("\n".join([*(f"{t['ref']}  {t['status']:<7} {t['intent']:<15} {t['category'] or '-':<26} "
+                            f"{t['partnership'] or '-':<16} {t['sender']:<34} {t['subject'][:60]}" for t in tickets),
+                          f"{len(tickets)} ticket(s)"]))
 
-    return await run_and_print(settings, args, lambda session: list_tickets(session, args.status), text, read_only=True)
+    return answer_read(settings, lambda fetch: listed(fetch, args.status), show)
 
 
-async def cmd_ticket(settings, args) -> int:
-    code, data = await in_read(settings, lambda session: _describe(session, args.ref))
-    if code:
-        return code
-    lines = [f"{key:>18}: {value}" for key, value in data.items() if key not in ("messages", "outgoing")]
-    lines += ["messages:"] + [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}"
-                              for m in data["messages"]]
-    lines += ["outgoing mail:"] + [
-        f"  {o['queued_at'][:19]}  {o['kind']:<14} to {o['to']:<34} {o['state']:<8}"
-        + (f" sent {o['sent_at'][:19]}" if o["sent_at"] else f" attempts {o['attempts']}")
-        + (f"  ({' '.join(o['last_error'].split())[:80]})" if o["last_error"] and o["state"] != "sent" else "")
-        for o in data["outgoing"]] if data["outgoing"] else ["outgoing mail: none"]
-    print_result(data, args.json, "\n".join(lines))
-    return 0
+def cmd_ticket(settings, args):
+    """Read through `answer_read`, as `tickets`."""
+    from handlers.ticket_views import shown
 
+    def show(data: dict) -> None:
+        lines = [f"{key:>18}: {value}" for key, value in data.items() if key not in ("messages", "outgoing")]
+        lines += ["messages:"] + [f"  {m['date']}  {m['direction']:<3} {m['kind']:<10} {m['from']}  {m['subject'][:60]}"
+                                  for m in data["messages"]]
+        lines += ["outgoing mail:"] + [
+            f"  {o['queued_at'][:19]}  {o['kind']:<14} to {o['to']:<34} {o['state']:<8}"
+            + (f" sent {o['sent_at'][:19]}" if o["sent_at"] else f" attempts {o['attempts']}")
+            + (f"  ({' '.join(o['last_error'].split())[:80]})" if o["last_error"] and o["state"] != "sent" else "")
+            for o in data["outgoing"]] if data["outgoing"] else ["outgoing mail: none"]
+        print_result(data, args.json, "\n".join(lines))
 
-async def _describe(session, ref: str) -> dict:
-    from handlers.tickets import describe, get_ticket
-
-    return await describe(session, await get_ticket(session, ref))
+    return answer_read(settings, lambda fetch: shown(fetch, args.ref), show)
 
 
 async def cmd_quarantine(settings, args) -> int:
