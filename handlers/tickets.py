@@ -16,7 +16,7 @@ from models.partnerships import Contact, partnership_acronym
 from models.tickets import Message, Ticket, TicketStatus, ticket_by_ref
 
 __all__ = ["REF_PREFIX", "TicketNotFound", "describe", "get_ticket", "list_tickets", "new_ticket", "normalise_ref",
-           "open_ticket", "ref_for", "refs_in", "reopen_on_reply", "set_status"]
+           "open_ticket", "ref_for", "refs_in", "reopen_on_reply", "set_status", "ticket_values"]
 REF_RE = re.compile(r"\[?\b(EOCIC-\d{5,})\b\]?", re.I)
 
 
