@@ -78,17 +78,23 @@ class DurableQueue:
     async def claim(self, limit: int) -> list:
         """Up to `limit` due rows, oldest first, leased to this process.
 
-        One statement, one round trip: the UPDATE takes the ids its subquery locks (SKIP LOCKED:
-        rows another desk is claiming are left to it) and returns the columns the caller reads.
+        Two statements: the due ids, locked (SKIP LOCKED: rows another desk is claiming are left
+        to it), then the UPDATE of those ids that returns the columns the caller reads. Not one
+        UPDATE … WHERE id IN (that SELECT): PostgreSQL plans that as a hash join over every due
+        row, a cost that grows with the backlog; the list of ids goes by the primary key.
         """
         model, now = self.model, utcnow()
-        due_ids = select(model.id).where(self._due(now)).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
-        values: dict[str, Any] = {"next_attempt_at": now + self.limits.lease, "attempts": model.attempts + 1}
-        if self.claimed_state is not None:
-            values["state"] = self.claimed_state
-        claim = update(model).where(model.id.in_(due_ids), self._due(now)).values(**values)
-        claim = claim.returning(*self.columns) if self.columns else claim.returning(model)
         async with self.db.transaction() as session:
+            ids = list(await session.exec(
+                select(model.id).where(self._due(now)).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
+            ))
+            if not ids:
+                return []
+            values: dict[str, Any] = {"next_attempt_at": now + self.limits.lease, "attempts": model.attempts + 1}
+            if self.claimed_state is not None:
+                values["state"] = self.claimed_state
+            claim = update(model).where(model.id.in_(ids), self._due(now)).values(**values)
+            claim = claim.returning(*self.columns) if self.columns else claim.returning(model)
             result = await session.execute(claim.execution_options(synchronize_session=False))
             rows = list(result if self.columns else result.scalars())
         return sorted(rows, key=lambda row: row.id)  # RETURNING keeps no order
