@@ -76,7 +76,13 @@ class DurableQueue:
         return self.model.state.in_(self.due_states) & (self.model.next_attempt_at <= now)
 
     async def claim(self, limit: int) -> list:
-        """Up to `limit` due rows, oldest first, leased to this process."""
+        """Up to `limit` due rows, oldest first, leased to this process.
+
+        Two statements: the due ids, locked (SKIP LOCKED: rows another desk is claiming are left
+        to it), then the UPDATE of those ids that returns the columns the caller reads. Not one
+        UPDATE … WHERE id IN (that SELECT): PostgreSQL plans that as a hash join over every due
+        row, a cost that grows with the backlog; the list of ids goes by the primary key.
+        """
         model, now = self.model, utcnow()
         async with self.db.transaction() as session:
             ids = list(await session.exec(
@@ -87,13 +93,11 @@ class DurableQueue:
             values: dict[str, Any] = {"next_attempt_at": now + self.limits.lease, "attempts": model.attempts + 1}
             if self.claimed_state is not None:
                 values["state"] = self.claimed_state
-            taken = list((await session.execute(
-                update(model).where(model.id.in_(ids), self._due(now)).values(**values).returning(model.id)
-            )).scalars())
-            if not taken:
-                return []
-            query = select(*self.columns) if self.columns else select(model)
-            return list(await session.exec(query.where(model.id.in_(taken)).order_by(model.id)))
+            claim = update(model).where(model.id.in_(ids), self._due(now)).values(**values)
+            claim = claim.returning(*self.columns) if self.columns else claim.returning(model)
+            result = await session.execute(claim.execution_options(synchronize_session=False))
+            rows = list(result if self.columns else result.scalars())
+        return sorted(rows, key=lambda row: row.id)  # RETURNING keeps no order
 
     async def set(self, row_id: int, **values) -> None:
         """Change one row at once (a failure, a retry, a hold): rare, and each decided on its own."""

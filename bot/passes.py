@@ -20,6 +20,7 @@ async def run_passes(
     commit queued work), `stop` is set, or `poll_seconds` have passed. A failing pass is logged and retried,
     unless it raised `CannotContinue`."""
     while not stop.is_set():
+        wakeup.clear()  # before the pass: a commit made while it runs leaves the wakeup set for the wait below
         try:
             done = await one_pass()
         except CannotContinue:
@@ -29,7 +30,6 @@ async def run_passes(
             done = 0
         if done:
             continue
-        wakeup.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
         await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
