@@ -8,7 +8,6 @@ unique (mailbox, dedup_key) constraint makes a second pass over the same mail a 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -130,57 +129,27 @@ async def _record_batch(prepared: list[_Prepared], deps: Deps, *, compose_in_poo
     """One transaction: each mail in its savepoint, the acknowledgements composed in the pool (both cores,
     while the loop records), the cursors advanced."""
     later: list[acks.Ack] | None = [] if compose_in_pool else None
-    composer = _AckComposer(deps)
-    try:
-        async with deps.db.transaction() as session:
-            results: list[IntakeResult] = []
-            run: list[_Prepared] = []  # consecutive new requests, recorded together
-            for item in [*prepared, None]:
-                if later is not None and item is not None and _new_request(item):
-                    run.append(item)
-                    continue
-                if run:
-                    results += await _record_run(session, run, deps, later, composer)
-                    run = []
-                if item is not None:
-                    results.append(await _record_isolated(session, item, deps, later))
-            for cursor in _furthest([item.source.cursor for item in prepared]):
-                await advance_cursor(session, cursor)
-            if later:
-                fields = await composer.composed(later)
-                if any(isinstance(result, Exception) for result in fields):
-                    raise _AcksNotComposed
-                await acks.queue_composed(session, list(zip(later, fields)))
-    finally:
-        await composer.settled()
+    async with deps.db.transaction() as session:
+        results: list[IntakeResult] = []
+        run: list[_Prepared] = []  # consecutive new requests, recorded together
+        for item in [*prepared, None]:
+            if later is not None and item is not None and _new_request(item):
+                run.append(item)
+                continue
+            if run:
+                results += await _record_run(session, run, deps, later)
+                run = []
+            if item is not None:
+                results.append(await _record_isolated(session, item, deps, later))
+        for cursor in _furthest([item.source.cursor for item in prepared]):
+            await advance_cursor(session, cursor)
+        if later:
+            limit = deps.settings.mail_time_limit_seconds
+            fields = await deps.untrusted_each(acks.ack_fields, [((deps.settings, ack), {}) for ack in later], [limit] * len(later))
+            if any(isinstance(result, Exception) for result in fields):
+                raise _AcksNotComposed
+            await acks.queue_composed(session, list(zip(later, fields)))
     return results
-
-
-class _AckComposer:
-    """Acknowledgements composed in the pool from when they are decided, while the batch goes on recording
-    (composing is a third of a batch's work); `composed` gives them in the order asked."""
-
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self._started: dict[int, tuple[acks.Ack, asyncio.Future, int]] = {}  # id(ack) -> (ack, its chunk, index)
-
-    def start(self, decided: list[acks.Ack]) -> None:
-        if not decided:
-            return
-        limit = self.deps.settings.mail_time_limit_seconds
-        chunk = asyncio.ensure_future(self.deps.untrusted_each(
-            acks.ack_fields, [((self.deps.settings, ack), {}) for ack in decided], [limit] * len(decided)))
-        for index, ack in enumerate(decided):
-            self._started[id(ack)] = (ack, chunk, index)  # the ack is kept: its id stays its own
-
-    async def composed(self, wanted: list[acks.Ack]) -> list:
-        """The outbox fields of each of `wanted` (or the exception its composing raised)."""
-        self.start([ack for ack in wanted if id(ack) not in self._started])
-        return [(await chunk)[index] for _, chunk, index in (self._started[id(ack)] for ack in wanted)]
-
-    async def settled(self) -> None:
-        """Wait for what was started and not asked for (a bulk savepoint that failed, a failing batch)."""
-        await asyncio.gather(*{chunk for _, chunk, _ in self._started.values()}, return_exceptions=True)
 
 
 def _new_request(item: _Prepared) -> bool:
@@ -191,8 +160,7 @@ def _new_request(item: _Prepared) -> bool:
             and not replies.may_thread(parsed) and not list_mail.SUBJECT_TOKEN.search(parsed.subject or ""))
 
 
-async def _record_run(session: AsyncSession, run: list[_Prepared], deps: Deps, later: list[acks.Ack],
-                      composer: _AckComposer) -> list[IntakeResult]:
+async def _record_run(session: AsyncSession, run: list[_Prepared], deps: Deps, later: list[acks.Ack]) -> list[IntakeResult]:
     """New requests in bulk, in a savepoint: one statement per table, not a dozen per mail. A mail whose
     key is taken (recorded meanwhile, or twice in the run) is left to `record`, and so is the whole run
     when the bulk savepoint fails: each mail is then recorded in a savepoint of its own."""
@@ -209,7 +177,7 @@ async def _record_run(session: AsyncSession, run: list[_Prepared], deps: Deps, l
         decided = list(later)  # the batch's acknowledgements, with those of this run once it is recorded
         try:
             async with session.begin_nested():
-                done = await _record_new_tickets(session, list(bulk.values()), deps, decided, composer)
+                done = await _record_new_tickets(session, list(bulk.values()), deps, decided)
             later[:] = decided
         except Exception:
             log.exception("recording %d mails in bulk failed; recording them one by one", len(bulk))
@@ -223,10 +191,10 @@ def _plain_key(parsed: ParsedMail) -> str:
 
 
 async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], deps: Deps,
-                              later: list[acks.Ack], composer: _AckComposer) -> dict[int, IntakeResult]:
+                              later: list[acks.Ack]) -> dict[int, IntakeResult]:
     """What `record` does for each of `items` (new requests under free keys), with one statement per
-    table: their contacts, tickets, messages, attachments, acknowledgements (appended to `later`, and
-    composing from then on) and ticket events."""
+    table: their contacts, tickets, messages, attachments, acknowledgements (appended to `later`) and
+    ticket events."""
     settings = deps.settings
     acronyms = {item.verdict.partnership for item in items if item.verdict.partnership}
     partnerships = ({p.acronym: p for p in (await session.exec(select(Partnership).where(Partnership.acronym.in_(acronyms)))).all()}
@@ -246,16 +214,14 @@ async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], dep
         ticket.ref = ref_for(ticket.id)
     await insert_all(session, AuditEntry, [audit_values("desk", "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
                                            for ticket in tickets])
-    acknowledged = [(ticket, item.parsed) for item, ticket in zip(items, tickets) if item.verdict.intent in ACKNOWLEDGED_INTENTS]
-    before = len(later)
-    await acks.acknowledge_many(session, acknowledged, settings, later)
-    composer.start(later[before:])
     messages = await insert_all(session, Message, [
         {**_message_values(item.parsed, item.raw, settings.desk_address, item.source, _plain_key(item.parsed), False),
          "ticket_id": ticket.id, "classification": item.verdict.to_dict(), "kind": "ticket"}
         for item, ticket in zip(items, tickets)])
     for item, message in zip(items, messages):
         await _store_attachments(session, message, item.parsed, settings.attachment_max_bytes)
+    acknowledged = [(ticket, item.parsed) for item, ticket in zip(items, tickets) if item.verdict.intent in ACKNOWLEDGED_INTENTS]
+    await acks.acknowledge_many(session, acknowledged, settings, later)
     await deps.ticket_events(session, "opened", list(zip(tickets, messages)))
     await session.flush()
     return {id(item): IntakeResult(kind="ticket", message_id=message.id, ticket_ref=ticket.ref)
