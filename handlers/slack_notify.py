@@ -53,8 +53,7 @@ async def add_notice(
 async def add_notices(session: AsyncSession, notices: list[dict]) -> list[SlackNotice]:
     """Queue notices (the fields of `add_notice` each), leaving out those whose key exists or came earlier
     in the list: one query for all the keys. Returns the rows added."""
-    for notice in notices:
-        notice["key"] = notice["key"][:300]  # the column's length: the check must look for the key as it is stored
+    notices = [{**notice, "key": notice["key"][:300]} for notice in notices]  # the check looks for a key as stored
     keys = {notice["key"] for notice in notices}
     taken = set((await session.exec(select(SlackNotice.key).where(SlackNotice.key.in_(keys)))).all()) if keys else set()
     new = []
