@@ -53,14 +53,15 @@ async def add_notice(
 async def add_notices(session: AsyncSession, notices: list[dict]) -> list[SlackNotice]:
     """Queue notices (the fields of `add_notice` each), leaving out those whose key exists or came earlier
     in the list: one query for all the keys. Returns the rows added."""
-    notices = [{**notice, "key": notice["key"][:300]} for notice in notices]  # the check looks for a key as stored
+    # keys as stored (the column's length), so that the check finds them
+    notices = [{**notice, "key": notice["key"][:300], "payload": notice.get("payload") or {}} for notice in notices]
     keys = {notice["key"] for notice in notices}
     taken = set((await session.exec(select(SlackNotice.key).where(SlackNotice.key.in_(keys)))).all()) if keys else set()
     new = []
     for notice in notices:
         if notice["key"] not in taken:
             taken.add(notice["key"])
-            new.append({**notice, "payload": notice.get("payload") or {}})
+            new.append(notice)
     rows = await insert_all(session, SlackNotice, new)
     if rows:
         sync = session.sync_session

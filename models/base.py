@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -93,27 +94,23 @@ async def insert_all(session, model, rows: list[dict]) -> list:
     return list(await session.scalars(insert(model).returning(model, sort_by_parameter_order=True), values))
 
 
-_DEFAULTS: dict[type, dict[str, Callable[[], Any]]] = {}
-
-
 def _required(model, name: str) -> Callable[[], Any]:
     def missing() -> Any:
         raise TypeError(f"{model.__name__}.{name} has no default: give it in every row")
     return missing
 
 
+@functools.cache
 def _defaults(model) -> dict[str, Callable[[], Any]]:
     """Each column field of `model` but the primary key, with what gives its default."""
-    if model not in _DEFAULTS:
-        defaults = {}
-        for name, info in model.model_fields.items():
-            if name == "id":
-                continue
-            if info.default_factory is not None:
-                defaults[name] = info.default_factory
-            elif info.is_required():
-                defaults[name] = _required(model, name)
-            else:
-                defaults[name] = lambda value=info.default: value
-        _DEFAULTS[model] = defaults
-    return _DEFAULTS[model]
+    defaults = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        if info.default_factory is not None:
+            defaults[name] = info.default_factory
+        elif info.is_required():
+            defaults[name] = _required(model, name)
+        else:
+            defaults[name] = lambda value=info.default: value
+    return defaults

@@ -118,10 +118,9 @@ async def known_partnerships(session, addresses: list[str]) -> dict[str, str | N
     rows = await session.exec(select(Contact.email, Partnership.acronym).join(Partnership, Partnership.id == Contact.partnership_id)
                               .where(Contact.email.in_(wanted)))
     known: dict[str, str | None] = dict(rows.all())
-    by_domain = await domain_partnerships(session, {email_domain(address) for address in wanted - known.keys()})
-    for address in wanted - known.keys():
-        known[address] = by_domain.get(email_domain(address))
-    return known
+    domains = {address: email_domain(address) for address in wanted - known.keys()}  # of those without their own
+    by_domain = await domain_partnerships(session, set(domains.values()))
+    return {**known, **{address: by_domain.get(domain) for address, domain in domains.items()}}
 
 
 async def partnership_by_acronym(session, acronym: str | None) -> Partnership | None:

@@ -12,6 +12,7 @@ lower-cased text; keep them short stems so that inflections match.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import lexicon
@@ -264,13 +265,15 @@ class Alternation:
             if not lits:
                 self.always.add(k)
             self.literals += [(lit.lower(), k) for lit in lits]
-        self._compiled: dict[tuple[int, ...], re.Pattern | None] = {}
+        # one compiled pattern per set of candidates, the sets texts have met most lately: the mail chooses
+        # the set, and there are 2 ** len(patterns) of them, so the cache is bounded
+        self._compiled = functools.lru_cache(maxsize=256)(self._compile)
+
+    def _compile(self, which: tuple[int, ...]) -> re.Pattern | None:
+        return re.compile("|".join(f"(?:{self.patterns[k]})" for k in which)) if which else None
 
     def search(self, text: str) -> re.Match | None:
-        which = tuple(sorted(self.always.union({k for lit, k in self.literals if lit in text})))
-        if which not in self._compiled:
-            self._compiled[which] = re.compile("|".join(f"(?:{self.patterns[k]})" for k in which)) if which else None
-        rx = self._compiled[which]
+        rx = self._compiled(tuple(sorted(self.always.union({k for lit, k in self.literals if lit in text}))))
         return rx.search(text) if rx else None
 
 
