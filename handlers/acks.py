@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import email.utils
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -12,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from handlers.loops import never_answer
-from handlers.outgoing import compose, envelope_address, outbox_fields, queue_mail
+from handlers.mail_prototype import Prototype, header_bytes, new_boundary, plain_as_policy, qp_body
+from handlers.outgoing import SMTP_POLICY, BadAddress, compose, envelope_address, new_message_id, outbox_fields, queue_mail
 from handlers.parsing import ParsedMail
 from models.audit import audit
 from models.base import insert_all, utcnow
@@ -91,16 +93,83 @@ def _ack(ticket: Ticket, mail: ParsedMail, recipient: str) -> Ack:
 
 
 def compose_ack(settings: Settings, ack: Ack) -> EmailMessage:
+    """The acknowledgement composed with the `email` package: the reference `ack_fields` is held to."""
+    return compose(settings, to=ack.recipient, **_texts(settings, ack), in_reply_to=ack.in_reply_to, references=ack.references)
+
+
+def _texts(settings: Settings, ack: Ack) -> dict:
     subject, text, html = render_mail(
         "ack", ack.language, ref=ack.ref, name=ack.name, subject=ack.subject, response_days=settings.first_response_days,
     )
-    return compose(settings, to=ack.recipient, subject=subject, text=text, html=html,
-                   in_reply_to=ack.in_reply_to, references=ack.references)
+    return dict(subject=subject, text=text, html=html)
 
 
 def ack_fields(settings: Settings, ack: Ack) -> dict:
-    """In a worker: the outbox columns of `ack`, composed."""
-    return outbox_fields(compose_ack(settings, ack))
+    """In a worker: the outbox columns of `ack`, composed. Made from the prototype (`_AckPrototype`)
+    when its fields allow, else with the `email` package: the same bytes but the Date, Message-ID and
+    boundary, in a third of the time (most of intake's CPU went into composing acknowledgements)."""
+    texts = _texts(settings, ack)
+    prototype = _AckPrototype.of(settings, bool(ack.in_reply_to))
+    fields = prototype.fields(settings, ack, **texts) if prototype is not None else None
+    return fields or outbox_fields(compose(settings, to=ack.recipient, **texts, in_reply_to=ack.in_reply_to,
+                                           references=ack.references))
+
+
+class _AckPrototype:
+    """An acknowledgement composed once, with placeholders where acknowledgements differ: the To,
+    Subject, Date, Message-ID and threading headers, both bodies and the MIME boundary."""
+
+    TO, SUBJECT, TEXT, HTML, PARENT = "ack@prototype.example", "@@SUBJECT@@", "@@TEXT@@", "@@HTML@@", "<parent@prototype.example>"
+
+    def __init__(self, settings: Settings, threaded: bool) -> None:
+        self.threaded = threaded
+        msg = compose(settings, to=self.TO, subject=self.SUBJECT, text=self.TEXT, html=self.HTML,
+                      in_reply_to=self.PARENT if threaded else None)
+        self.mail_from = msg["From"].addresses[0].addr_spec
+        self.date = ("", b"")  # the last Date header made, with its value
+        self.names = ["To", "Subject", "Date", "Message-ID", *(["In-Reply-To", "References"] if threaded else [])]
+        values = [self.TO, self.SUBJECT, str(msg["Date"]), str(msg["Message-ID"]), self.PARENT, self.PARENT]
+        self.headers = [header_bytes(name, value) for name, value in zip(self.names, values)]
+        self.bodies = [qp_body(self.TEXT), qp_body(self.HTML)]
+        raw = msg.as_bytes(policy=SMTP_POLICY)  # which also gives the message its boundary
+        self.boundary = msg.get_boundary().encode("ascii")
+        self.cut = None
+        if plain_as_policy(*zip(self.names, values), ("To", "a.name@partner.example")):
+            self.cut = Prototype.cut(raw, [*self.headers, *self.bodies], [self.boundary])
+
+    @staticmethod
+    def of(settings: Settings, threaded: bool) -> _AckPrototype | None:
+        """The prototype for the desk's name and address (what `compose` reads of the settings), once per
+        worker; None when it cannot be cut."""
+        key = (settings.desk_name, settings.desk_address, threaded)
+        if key not in _PROTOTYPES:
+            prototype = _AckPrototype(settings, threaded)
+            _PROTOTYPES[key] = prototype if prototype.cut is not None else None
+        return _PROTOTYPES[key]
+
+    def fields(self, settings: Settings, ack: Ack, *, subject: str, text: str, html: str) -> dict | None:
+        """The outbox columns, or None where the prototype does not serve: a recipient not written as it
+        goes on the envelope (IDNA, SMTPUTF8), or a header value `compose` refuses (CR, LF)."""
+        recipient = ack.recipient
+        values = [recipient, " ".join(subject.split()), email.utils.formatdate(localtime=False, usegmt=True),
+                  new_message_id(settings)]
+        if self.threaded:
+            values += [ack.in_reply_to, " ".join([*(ack.references or []), ack.in_reply_to][-20:])]
+        try:
+            if not recipient.isascii() or envelope_address(recipient) != recipient:
+                return None
+        except BadAddress:
+            return None
+        if any("".join(value.splitlines()) != value for value in values):
+            return None
+        if self.date[0] != values[2]:
+            self.date = (values[2], header_bytes("Date", values[2]))
+        own = {piece: self.date[1] if name == "Date" else header_bytes(name, value)
+               for piece, name, value in zip(self.headers, self.names, values)}
+        own.update(zip(self.bodies, [qp_body(text), qp_body(html)]))
+        own[self.boundary] = new_boundary()
+        return {"message_id": values[3], "mail_from": self.mail_from, "recipient": recipient.lower(),
+                "rcpt_to": [recipient], "raw": self.cut.fill(own)}
 
 
 async def queue_composed(session: AsyncSession, composed: list[tuple[Ack, dict]]) -> None:
@@ -109,6 +178,9 @@ async def queue_composed(session: AsyncSession, composed: list[tuple[Ack, dict]]
     taken = set((await session.exec(select(OutboxMail.key).where(OutboxMail.key.in_(keys)))).all())
     await insert_all(session, OutboxMail, [dict(key=f"ack:{ack.ticket_id}", kind="ack", ticket_id=ack.ticket_id, **fields)
                                            for ack, fields in composed if f"ack:{ack.ticket_id}" not in taken])
+
+
+_PROTOTYPES: dict[tuple[str, str, bool], _AckPrototype | None] = {}
 
 
 def _reply_address(mail: ParsedMail) -> str | None:

@@ -2,7 +2,8 @@
 
 Composing every copy with the `email` package costs 3–4 ms; a newsletter to thousands would spend
 most of its time there. `CampaignCopies` composes one prototype (the unsubscribe link a
-placeholder, a placeholder recipient) with `compose_list_mail`, serialises it, and cuts it at
+placeholder, a placeholder recipient) with `compose_list_mail`, serialises it, and cuts it
+(handlers/mail_prototype.py) at
 the places that differ per member: the To, Date and Message-ID headers, List-Unsubscribe, and
 every quoted-printable body line that holds the unsubscribe link. A copy is the prototype's
 bytes with those pieces made for the member by the same code the `email` package runs (header
@@ -16,41 +17,19 @@ case), gets a copy composed the slow way, as does every member if the prototype 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from email import quoprimime
 
 from config.settings import Settings
 from handlers.lists import compose_list_mail, list_headers, unsubscribe_links, unsubscribe_url
-from handlers.outgoing import (COMPOSE_POLICY, SMTP_POLICY, BadAddress, envelope_address, new_message_id,
-                               outbox_row)
+from handlers.mail_prototype import Prototype, header_bytes, plain_as_policy
+from handlers.outgoing import COMPOSE_POLICY, SMTP_POLICY, BadAddress, envelope_address, new_message_id, outbox_row
 from models.lists import MailingList, Recipient
 from models.outbox import OutboxState
 from models.partnerships import Contact
 
 PLACEHOLDER = "@@UNSUBSCRIBE_URL@@"  # handlers/announcements.py renders the link as this
 _PROTO = Contact(id=0, email="copy@placeholder.example")
-
-
-_HEADER_CLASSES: dict[str, type] = {}
-_PLAIN = re.compile(r"[A-Za-z0-9._%+<>@-]+")  # values the policy writes unchanged when the line is short
-
-
-def _header(name: str, value: str) -> bytes:
-    """The header as the SMTP serialisation writes it (folded by the policy).
-
-    A short plain value (an ASCII address, a Message-ID) is written as it is, which is what the
-    policy does with it (CampaignCopies checks that on its prototype); anything else goes through
-    the policy's header class (looked up once: the registry makes a new class at every call).
-    """
-    if len(name) + len(value) + 2 <= SMTP_POLICY.max_line_length and _PLAIN.fullmatch(value):
-        return f"{name}: {value}\r\n".encode("ascii")
-    cls = _HEADER_CLASSES.get(name) or _HEADER_CLASSES.setdefault(name, COMPOSE_POLICY.header_factory[name])
-    return cls(name, value).fold(policy=SMTP_POLICY).encode("ascii")
-
-
-def _by_policy(name: str, value: str) -> bytes:
-    return COMPOSE_POLICY.header_factory(name, value).fold(policy=SMTP_POLICY).encode("ascii")
 
 
 def _qp_line(line: bytes) -> bytes:
@@ -77,17 +56,15 @@ class CampaignCopies:
         self._date: tuple[str, bytes] = ("", b"")  # the last Date header made, with its value
         self._proto = self._pieces(_PROTO.email, str(proto["Date"]), str(proto["Message-ID"]),
                                    list_headers(settings, mlist, _PROTO)["List-Unsubscribe"], PLACEHOLDER)
-        self._parts: list[bytes] | None = None
-        plain_as_policy = all(_header(n, v) == _by_policy(n, v) for n, v in (
-            ("To", _PROTO.email), ("Message-ID", str(proto["Message-ID"])), ("To", "reader00001@bench.example")))
-        if plain_as_policy and all(raw.count(p) == 1 for p in self._proto[:4]) and all(p in raw for p in self._proto[4:]):
-            self._parts = re.compile(b"(" + b"|".join(map(re.escape, self._proto)) + b")").split(raw)
+        self._cut = None
+        if plain_as_policy(("To", _PROTO.email), ("Message-ID", str(proto["Message-ID"])), ("To", "reader00001@bench.example")):
+            self._cut = Prototype.cut(raw, self._proto[:4], self._proto[4:])
 
     def _pieces(self, to: str, date: str, message_id: str, list_unsubscribe: str, url: str) -> list[bytes]:
         if self._date[0] != date:
-            self._date = (date, _header("Date", date))
-        return [_header("To", to), self._date[1], _header("Message-ID", message_id),
-                _header("List-Unsubscribe", list_unsubscribe),
+            self._date = (date, header_bytes("Date", date))
+        return [header_bytes("To", to), self._date[1], header_bytes("Message-ID", message_id),
+                header_bytes("List-Unsubscribe", list_unsubscribe),
                 *(_qp_line(line.replace(PLACEHOLDER.encode(), url.encode())) for line in self._lines)]
 
     def row(self, contact: Contact | Recipient, *, key: str, kind: str, date: str, now: datetime) -> dict:
@@ -95,7 +72,7 @@ class CampaignCopies:
         (RFC 5322) and `now` are one clock reading for the whole batch."""
         address = contact.email
         try:
-            fast = self._parts is not None and address.isascii() and envelope_address(address) == address
+            fast = self._cut is not None and address.isascii() and envelope_address(address) == address
         except BadAddress:
             fast = False
         if not fast:
@@ -103,7 +80,7 @@ class CampaignCopies:
             return outbox_row(msg, key=key, kind=kind).model_dump(exclude={"id"})
         message_id = new_message_id(self.settings)
         own = dict(zip(self._proto, self._pieces(address, date, message_id, *unsubscribe_links(self.settings, self.mlist, contact))))
-        raw = b"".join(own[part] if i % 2 else part for i, part in enumerate(self._parts))
+        raw = self._cut.fill(own)
         return {"key": key, "kind": kind, "ticket_id": None, "message_id": message_id, "mail_from": self.mail_from,
                 "recipient": address.lower(), "rcpt_to": [address], "raw": raw, "state": OutboxState.pending,
                 "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now, "sent_at": None}
