@@ -28,8 +28,8 @@ from handlers.tickets import open_ticket, ref_for, reopen_on_reply, ticket_value
 from models.audit import AuditEntry, audit, audit_values
 from models.base import insert_all, utcnow
 from models.mailbox import MailboxCursor, cursor_at
-from models.partnerships import (Contact, Partnership, contact_by_email, known_partnership_for, known_partnerships,
-                                 partnership_by_acronym)
+from models.partnerships import (Contact, Partnership, contact_by_email, email_domain, known_partnership_for,
+                                 known_partnerships, partnership_by_acronym)
 from models.tickets import Attachment, Message, MessageState, Ticket
 
 log = logging.getLogger(__name__)
@@ -199,19 +199,10 @@ async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], dep
     acronyms = {item.verdict.partnership for item in items if item.verdict.partnership}
     partnerships = ({p.acronym: p for p in (await session.exec(select(Partnership).where(Partnership.acronym.in_(acronyms)))).all()}
                     if acronyms else {})
-    addresses = {item.parsed.from_addr.lower() for item in items if item.parsed.from_addr}
-    contacts = ({c.email: c for c in (await session.exec(select(Contact).where(Contact.email.in_(addresses)))).all()}
-                if addresses else {})
-    requesters = []
-    for item in items:
-        partnership = partnerships.get(item.verdict.partnership)
-        requesters.append(_contact_touched(contacts, session, item.parsed.from_addr, item.parsed.from_name, partnership))
-    await session.flush()
+    requesters = await _requesters(session, items, partnerships)
     tickets = await insert_all(session, Ticket, [
         ticket_values(**_ticket_fields(item.parsed, item.verdict, contact, partnerships.get(item.verdict.partnership)))
-        for item, contact in zip(items, requesters)])
-    for ticket in tickets:
-        ticket.ref = ref_for(ticket.id)
+        for item, contact in zip(items, requesters)], with_id=lambda id_: {"ref": ref_for(id_)})
     await insert_all(session, AuditEntry, [audit_values("desk", "ticket.opened", ticket, intent=ticket.intent, category=ticket.category)
                                            for ticket in tickets])
     messages = await insert_all(session, Message, [
@@ -226,6 +217,29 @@ async def _record_new_tickets(session: AsyncSession, items: list[_Prepared], dep
     await session.flush()
     return {id(item): IntakeResult(kind="ticket", message_id=message.id, ticket_ref=ticket.ref)
             for item, ticket, message in zip(items, tickets, messages)}
+
+
+async def _requesters(session: AsyncSession, items: list[_Prepared], partnerships: dict[str, Partnership]) -> list[Contact | None]:
+    """Each item's sender as a contact touched now (as `_contact_touched` does one): the known ones
+    updated, the new ones inserted in one statement (an address seen twice in the batch is one contact)."""
+    addresses = {item.parsed.from_addr.lower() for item in items if item.parsed.from_addr}
+    known = ({c.email: c for c in (await session.exec(select(Contact).where(Contact.email.in_(addresses)))).all()}
+             if addresses else {})
+    now, new = utcnow(), {}
+    for item in items:
+        address, partnership = item.parsed.from_addr, partnerships.get(item.verdict.partnership)
+        if not address:
+            continue
+        if address.lower() in known:
+            _contact_touched(known, session, address, item.parsed.from_name, partnership)
+        elif address.lower() not in new:
+            new[address.lower()] = dict(email=address, email_domain=email_domain(address), name=item.parsed.from_name[:300],
+                                        partnership_id=partnership and partnership.id, last_contact_at=now)
+        elif partnership and new[address.lower()]["partnership_id"] is None:
+            new[address.lower()]["partnership_id"] = partnership.id
+    await session.flush()
+    known.update(zip(new, await insert_all(session, Contact, list(new.values()))))
+    return [known[item.parsed.from_addr.lower()] if item.parsed.from_addr else None for item in items]
 
 
 async def _parse_all(mails: Sequence[tuple[bytes, Source]], deps: Deps) -> list[_Prepared]:
