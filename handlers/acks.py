@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.policy
 import email.utils
 from dataclasses import dataclass
 from datetime import timedelta
@@ -184,19 +183,13 @@ _PROTOTYPES: dict[tuple[str, str, bool], _AckPrototype | None] = {}
 
 
 def _reply_address(mail: ParsedMail) -> str | None:
-    """Reply-To, else From, when that header holds exactly one mailbox with a valid address.
-
-    Read from the parsed header, never from its decoded text: an encoded-word is a display name
-    or nothing, so `=?utf-8?b?…?=` decoding to `eve@victim.example` (or to a list) is no address.
-    """
-    for name in ("reply-to", "from"):
-        value = mail.header(name)
-        if not value or len(value) > 998:  # one mailbox fits a header line; longer: a list, never parsed here
-            continue
+    """Reply-To, else From, when that header holds exactly one mailbox with a valid address
+    (`ParsedMail.answer_to`: read from the parsed header, never from its decoded text: an encoded-word
+    is a display name or nothing, so `=?utf-8?b?…?=` decoding to `eve@victim.example` (or to a list)
+    is no address)."""
+    for candidate in mail.answer_to:
         try:
-            mailboxes = email.policy.default.header_factory(name, value).addresses
-            if len(mailboxes) == 1:
-                return envelope_address(mailboxes[0].addr_spec)
-        except Exception:  # BadAddress, or a header the parser cannot take: no mail to it
+            return envelope_address(candidate)
+        except BadAddress:
             continue
     return None

@@ -86,6 +86,11 @@ class ParsedMail:
     content_type: str = "text/plain"
     fingerprint: str = ""  # content_fingerprint() of the raw bytes
     reply_to: str | None = None
+    # Where an acknowledgement may go, in order: the addr-spec of the one mailbox of the first Reply-To,
+    # then of the first From, each when that header holds exactly one (not a list, a group or nothing).
+    # Taken here from the header's structure (never from its decoded text), so recording need not parse
+    # the headers again.
+    answer_to: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""
@@ -117,7 +122,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise UnparseableMail("no headers found")
 
     defects = [type(d).__name__ for d in msg.defects]
-    headers, mailboxes = _headers(msg, defects)
+    headers, mailboxes, singles = _headers(msg, defects)
     first = lambda name: (headers.get(name) or [None])[0]  # noqa: E731
     from_name, from_addr = (mailboxes.get("from") or [("", "")])[0]
     reply_to = (mailboxes.get("reply-to") or [("", "")])[0][1]
@@ -140,6 +145,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         content_type=msg.get_content_type(),
         fingerprint=content_fingerprint(raw),
         reply_to=reply_to or None,
+        answer_to=tuple(singles[key] for key in ("reply-to", "from") if key in singles),
     )
 
 
@@ -178,18 +184,23 @@ def content_fingerprint(raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]]]:
-    """Decoded header values by lower-case name, and the mailboxes (display name, address) of the
-    address headers, taken from the parsed structure (never from a decoded display string, so an
-    encoded-word that decodes to "a@x, b@y" stays one display name)."""
+def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]], dict[str, str]]:
+    """Decoded header values by lower-case name; the mailboxes (display name, address) of the address
+    headers, taken from the parsed structure (never from a decoded display string, so an encoded-word
+    that decodes to "a@x, b@y" stays one display name); and, of each address header whose first
+    occurrence (of at most one header line) holds exactly one mailbox, that mailbox's addr-spec."""
     out: dict[str, list[str]] = {}
     mailboxes: dict[str, list[tuple[str, str]]] = {}
+    singles: dict[str, str] = {}
     for name, raw_value in msg.raw_items():
         key = name.lower()
         value = str(raw_value)
         if key in ADDRESS_HEADERS:
-            value, found = _address_header(msg.policy, name, value, defects)
+            first = key not in out
+            value, found, specs = _address_header(msg.policy, name, value, defects)
             mailboxes.setdefault(key, []).extend(found)
+            if first and len(specs) == 1 and len(str(raw_value)) <= 998:
+                singles[key] = specs[0]
         elif len(value) > HEADER_PARSE_LIMIT:  # the stdlib header parser is super-linear on some long values
             defects.append(f"header-too-long:{name[:60]}")
         else:
@@ -198,13 +209,14 @@ def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], di
             except Exception:  # a header the modern policy cannot parse (RecursionError too): keep its raw text
                 defects.append(f"bad-header:{name[:60]}")
         out.setdefault(key, []).append(storable(value.strip()))
-    return out, mailboxes
+    return out, mailboxes, singles
 
 
-def _address_header(policy, name: str, value: str, defects: list[str]) -> tuple[str, list[tuple[str, str]]]:
+def _address_header(policy, name: str, value: str, defects: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
     """Parse an address header one top-level element at a time: the stdlib parser is quadratic on a
-    long list and recursive in comments, so each element is bounded in length and comment depth."""
-    shown, found = [], []
+    long list and recursive in comments, so each element is bounded in length and comment depth.
+    Gives the value shown, the mailboxes found, and the addr-spec of every address the parser saw."""
+    shown, found, specs = [], [], []
     for element in split_address_list(value, defects):
         try:
             header = policy.header_fetch_parse(name, element)
@@ -213,7 +225,8 @@ def _address_header(policy, name: str, value: str, defects: list[str]) -> tuple[
             continue
         shown.append(str(header).strip())
         found.extend(_mailboxes(header))
-    return ", ".join(x for x in shown if x), found
+        specs.extend(storable(address.addr_spec) for address in getattr(header, "addresses", ()))
+    return ", ".join(x for x in shown if x), found, specs
 
 
 _ADDRESS_TOKEN_RE = re.compile(r'\\.|["(),<>]|[^\\"(),<>]+', re.DOTALL)
