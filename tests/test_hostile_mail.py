@@ -34,10 +34,11 @@ TIME_LIMIT = 3.0
 
 
 def poison() -> bytes:
-    """Real-looking mail whose Content-Type (40 KB of quotes) takes the stdlib parser minutes."""
+    """Real-looking mail whose Content-Type (160 KB of quotes) takes the stdlib parser about a minute: its
+    cost grows with the square of the length (40 KB took 3 s here, at the time limit: too close to fail surely)."""
     return (f"From: Eve <eve@attacker.example>\r\nTo: {DESK}\r\nSubject: poison\r\n"
             "Message-ID: <poison@attacker.example>\r\nMIME-Version: 1.0\r\n"
-            'Content-Type: text/plain; name="' + '"' * 40_000 + '"\r\n\r\nhello\r\n').encode()
+            'Content-Type: text/plain; name="' + '"' * 160_000 + '"\r\n\r\nhello\r\n').encode()
 
 
 @pytest.fixture
