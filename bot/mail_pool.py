@@ -42,7 +42,9 @@ class MailPool:
 
     def _new_pool(self) -> ProcessPool:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload", "handlers.acks"])
+        # "__main__": the fork server imports the program's main module once, so that a new worker does not
+        # import it again (and all it imports) before its first mail, as multiprocessing's spawn would
+        context.set_forkserver_preload(["__main__", "handlers.parsing", "handlers.classify.preload", "handlers.acks"])
         return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.memory_limit_mb,), context=context)
 
     async def start(self) -> None:
@@ -78,7 +80,7 @@ class MailPool:
 
 def _start_worker(memory_limit_mb: int) -> None:
     """In each new worker: load the classifier once, then cap the address space above what that took."""
-    from handlers.classify import get_classifier
+    from handlers.classify.classifier import get_classifier
 
     get_classifier()
     with open("/proc/self/statm") as statm:

@@ -222,7 +222,7 @@ class TestHardCases:
         assert _c(m, known_partnership="Mobigoin Action").partnership == "MobiGoIn-Action"
 
     def test_classification_shape_and_review_flag(self):
-        from handlers.classify import Classifier, get_classifier
+        from handlers.classify.classifier import Classifier, get_classifier
         m = mail("Hello, a question about the survey link: it says expired.", subject="survey link")
         r = _c(m)
         d = r.to_dict()

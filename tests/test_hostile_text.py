@@ -15,7 +15,8 @@ import time
 import pytest
 
 from handlers import list_mail
-from handlers.classify import classify, get_classifier
+from handlers.classify import classify
+from handlers.classify.classifier import get_classifier
 from handlers.classify.language import detect
 from handlers.classify.text import clean_subject, split_body
 from handlers.loops import automatic_kind, bounce_details

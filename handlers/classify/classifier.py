@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from .features import Prepared, prepare
 from .language import detect
 from .model import ModelConfig, Scorer, load_artifact, train_artifact
 from .partnership import resolve
+from .verdict import Classification
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +27,6 @@ ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "config" / "classifier" / 
 
 def artifact_path() -> Path:
     return Path(os.environ.get("EOCIC_CLASSIFIER_MODEL") or ARTIFACT_PATH)
-
-
-@dataclass
-class Classification:
-    intent: str
-    category: str | None
-    partnership: str | None
-    language: str
-    confidence: dict[str, float]
-    reasons: list[str] = field(default_factory=list)
-    needs_review: bool = False
-
-    def to_dict(self) -> dict:
-        return {"intent": self.intent, "category": self.category, "partnership": self.partnership,
-                "language": self.language, "confidence": dict(self.confidence), "reasons": list(self.reasons),
-                "needs_review": self.needs_review}
 
 
 def _quote(s: str, n: int = 60) -> str:

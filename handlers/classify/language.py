@@ -37,7 +37,8 @@ def _strip(text: str) -> str:
     return _strip_re(url, address, phone).sub(" ", text) if url or address or phone else text
 
 
-def _get():
+def identifier():
+    """The language model, loaded once (the mail workers' fork server loads it ahead: handlers/classify/preload.py)."""
     global _identifier
     if _identifier is None:
         with _lock:
@@ -57,7 +58,7 @@ def detect(text: str, fallback: str = "en") -> tuple[str, float]:
     clean = " ".join(_strip(text or "").split())[:400]
     if _THREE_WORD_CHARS_RE.search(clean) is None:   # fewer than three word characters
         return fallback, 0.3
-    ident = _get()
+    ident = identifier()
     if len(clean.split()) >= 5:
         lang, prob = ident.classify(clean)
         return lang, float(prob)
