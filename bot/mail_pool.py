@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import time
 from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
@@ -42,14 +43,21 @@ class MailPool:
 
     def _new_pool(self) -> ProcessPool:
         context = multiprocessing.get_context("forkserver")
-        # "__main__": the fork server imports the program's main module once, so that a new worker does not
-        # import it again (and all it imports) before its first mail, as multiprocessing's spawn would
-        context.set_forkserver_preload(["__main__", "handlers.parsing", "handlers.classify.preload", "handlers.acks"])
+        context.set_forkserver_preload(["handlers.parsing", "handlers.classify.preload", "handlers.acks"])
         return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.memory_limit_mb,), context=context)
 
     async def start(self) -> None:
-        """Start the workers (fork server, models) now, so that the first mail does not wait for them."""
-        await self.run(int, timeout=600)
+        """Start every worker (fork server, models) now, so that no mail waits for one.
+
+        A new worker also imports the program's main module (multiprocessing's spawn preparation: the
+        console script's is light, a benchmark's may not be); until each has answered a call, "ready"
+        would hold half the capacity. Calls that each hold their worker a moment are sent in rounds
+        until every worker has answered one.
+        """
+        answered: set[int] = set()
+        while len(answered) < self.workers:
+            rounds = [self.run(_worker_id, 0.05, timeout=600) for _ in range(self.workers)]
+            answered.update(await asyncio.gather(*rounds))
 
     async def run(self, fn, *args, timeout: float, **kwargs):
         """`fn(*args, **kwargs)` in a worker; raises `Isolated` when it overran `timeout` or its worker died."""
@@ -76,6 +84,11 @@ class MailPool:
         """Stop the workers (a running call is abandoned: its mail stays in the mailbox for the next start)."""
         self._pool.stop()
         self._pool.join(timeout=10)
+
+
+def _worker_id(hold_seconds: float) -> int:
+    time.sleep(hold_seconds)  # so that the other calls of the round go to other workers
+    return os.getpid()
 
 
 def _start_worker(memory_limit_mb: int) -> None:

@@ -22,6 +22,9 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future
+
 from imapclient import IMAPClient
 
 from bot.mail_login import imap_login
@@ -35,6 +38,7 @@ from models.mailbox import cursor_at
 log = logging.getLogger(__name__)
 
 PROCESSED_FLAG = b"$EOCICProcessed"
+PREPARED_AHEAD = 2  # batches fetched and prepared while an earlier one records (memory: that many batches)
 
 
 class MailboxWatcher:
@@ -117,7 +121,10 @@ class MailboxWatcher:
         self._done(client, leftovers)
         new = [u for u in uids if u > last_uid]
         size = self.settings.imap_batch_size
-        recording = None  # (future of the batch before, its UIDs): it records while this one is prepared
+        # Batches on their way, oldest first (future of the recording, its UIDs): up to PREPARED_AHEAD more
+        # are fetched and prepared in the workers while the oldest records, so that neither the workers
+        # nor the event loop wait for a fetch or a move. Each records only after the one before committed.
+        recording: deque[tuple[Future, list[int]]] = deque()
         try:
             for start in range(0, len(new), size):
                 batch = new[start : start + size]
@@ -127,18 +134,16 @@ class MailboxWatcher:
                     for uid in batch
                     if (data := fetched.get(uid)) is not None and b"BODY[]" in data  # else expunged meanwhile
                 ]
-                before = recording
-                future = asyncio.run_coroutine_threadsafe(_ingest_after(before and before[0], mails, self.deps), self._loop)
-                recording = (future, [source.cursor.uid for _, source in mails])
-                if before is not None:
-                    self._recorded(client, *before)
+                before = recording[-1][0] if recording else None
+                future = asyncio.run_coroutine_threadsafe(_ingest_after(before, mails, self.deps), self._loop)
+                recording.append((future, [source.cursor.uid for _, source in mails]))
+                if len(recording) > PREPARED_AHEAD:
+                    self._recorded(client, *recording.popleft())
                 if self._stop.is_set():
                     break
         finally:
-            if recording is not None:  # also when this session fails: the batch is recorded or not, never half
-                future, uids = recording
-                recording = None
-                self._recorded(client, future, uids)
+            while recording:  # also when this session fails: each batch is recorded or not, never half
+                self._recorded(client, *recording.popleft())
 
     def _recorded(self, client: IMAPClient, future, uids: list[int]) -> None:
         """Wait for a batch's commit (one for the batch, cursor included), then move it."""

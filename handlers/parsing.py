@@ -8,8 +8,10 @@ are not a mail at all raise `UnparseableMail`, and intake quarantines those.
 from __future__ import annotations
 
 import email
+import email.headerregistry
 import email.policy
 import email.utils
+import functools
 import hashlib
 import re
 import time
@@ -32,24 +34,58 @@ MAX_COMMENT_DEPTH = 20
 MAX_REFERENCES = 100  # the newest ones: enough to thread, and a bounded query
 
 
+class _HeaderClasses(email.headerregistry.HeaderRegistry):
+    """The stdlib's registry, which builds a new class on every call (a tenth of a header's parsing
+    time), with each header name's class built once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(key)
+        return cls
+
+
+_HEADER_FACTORY = _HeaderClasses()
+SHARED_HEADER_LENGTH = 200  # header values up to this long are parsed once per worker, not once per mail
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_header(name: str, value: str):
+    """A short header value as the modern policy parses it, kept for the mails that follow: most mail
+    repeats its MIME-Version, Content-Transfer-Encoding, the parts' Content-Type and the desk's own
+    address. Header objects are immutable, so mails can share one; the cache holds at most 1024 values
+    of at most SHARED_HEADER_LENGTH characters."""
+    return email.policy.EmailPolicy.header_fetch_parse(_SHARED_POLICY, name, value)
+
+
 class _OneMailPolicy(email.policy.EmailPolicy):
     """The modern policy, with each distinct header value parsed once per mail. The stdlib parses a
     header again on every read, and reads Content-Type a dozen times per part while it parses the
-    MIME tree (most of a mail's parsing time). A new policy for each mail: nothing is kept between
-    mails, and what it keeps is no larger than the mail's own headers."""
+    MIME tree (most of a mail's parsing time). A new policy for each mail: what it keeps of a long
+    value is no larger than the mail's own headers, and is gone with the mail."""
 
     def __init__(self, **kw) -> None:
-        super().__init__(**kw)
+        super().__init__(header_factory=_HEADER_FACTORY, **kw)
         object.__setattr__(self, "_parsed", {})  # policies are immutable: this is their own cache
 
     def header_fetch_parse(self, name, value):
         if hasattr(value, "name"):  # already a header object
             return value
+        if len(value) <= SHARED_HEADER_LENGTH:
+            return _shared_header(name, value)
         key = (name, value)
         header = self._parsed.get(key)
         if header is None:
             header = self._parsed[key] = super().header_fetch_parse(name, value)
         return header
+
+
+_SHARED_POLICY = _OneMailPolicy()
 
 
 class UnparseableMail(ValueError):
