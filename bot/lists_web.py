@@ -13,7 +13,7 @@ from aiohttp import web
 from bot import csrf
 from bot.web_pages import DESK_KEY, message, page
 from handlers import lists
-from handlers.outgoing import envelope_address
+from handlers.addresses import envelope_address
 from handlers.signing import BadToken
 from handlers.list_tokens import read_confirm_token, read_unsubscribe_token
 from models.lists import MailingList

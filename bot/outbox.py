@@ -36,7 +36,8 @@ from bot.oauth2 import CredentialRefused
 from bot.passes import run_passes
 from bot.smtp_pool import FAILURES, SmtpPool, close
 from config.settings import Settings
-from handlers.outgoing import BadAddress, envelope_address, needs_smtputf8
+from handlers.addresses import BadAddress, envelope_address
+from handlers.outgoing import needs_smtputf8
 from models.db import Database
 from models.outbox import OutboxMail, OutboxState
 

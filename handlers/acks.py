@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.settings import Settings
 from handlers.loops import never_answer
 from handlers.mail_prototype import Prototype, header_bytes, new_boundary, plain_as_policy, qp_body
-from handlers.outgoing import SMTP_POLICY, BadAddress, compose, envelope_address, new_message_id, outbox_fields, queue_mail
+from handlers.addresses import BadAddress, envelope_address
+from handlers.outgoing import SMTP_POLICY, compose, new_message_id, outbox_fields, queue_mail
 from handlers.parsing import ParsedMail
 from models.audit import audit
 from models.base import insert_all, utcnow
@@ -187,9 +188,4 @@ def _reply_address(mail: ParsedMail) -> str | None:
     (`ParsedMail.answer_to`: read from the parsed header, never from its decoded text: an encoded-word
     is a display name or nothing, so `=?utf-8?b?…?=` decoding to `eve@victim.example` (or to a list)
     is no address)."""
-    for candidate in mail.answer_to:
-        try:
-            return envelope_address(candidate)
-        except BadAddress:
-            continue
-    return None
+    return mail.answer_to[0] if mail.answer_to else None

@@ -23,7 +23,8 @@ from email import quoprimime
 from config.settings import Settings
 from handlers.lists import compose_list_mail, list_headers, unsubscribe_links, unsubscribe_url
 from handlers.mail_prototype import Prototype, header_bytes, plain_as_policy
-from handlers.outgoing import COMPOSE_POLICY, SMTP_POLICY, BadAddress, envelope_address, new_message_id, outbox_row
+from handlers.addresses import BadAddress, envelope_address
+from handlers.outgoing import COMPOSE_POLICY, SMTP_POLICY, new_message_id, outbox_row
 from models.lists import MailingList, Recipient
 from models.outbox import OutboxState
 from models.partnerships import Contact

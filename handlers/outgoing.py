@@ -14,20 +14,15 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-import functools
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 
-from email_validator import EmailNotValidError, validate_email
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
+from handlers.addresses import BadAddress, envelope_address
 from models.outbox import OutboxMail, OutboxState
-
-
-class BadAddress(ValueError):
-    """Not one syntactically valid address with a domain; no mail is sent to it."""
 
 
 class AngleListHeader:
@@ -56,20 +51,6 @@ COMPOSE_POLICY = email.policy.default.clone(header_factory=_HEADERS)
 # 76 columns: a folded line is one space and an encoded-word of at most 75 characters (RFC 2047 §2).
 SMTP_POLICY = COMPOSE_POLICY.clone(linesep="\r\n", max_line_length=76)
 SMTPUTF8_POLICY = SMTP_POLICY.clone(utf8=True)
-
-
-@functools.lru_cache(maxsize=65536)  # a bulk send checks each address when queued and again when sent
-def envelope_address(address: str) -> str:
-    """`address` checked and normalised (domain in lower case, IDNA where the local part is ASCII).
-
-    Raises BadAddress for anything but one plain `local@domain.tld`: no display names, lists,
-    quoted local parts, IP literals, or reserved domains (`.invalid`, `.test`, `localhost`).
-    """
-    try:
-        valid = validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise BadAddress(f"{address[:200]!r} is not a mail address we send to: {exc}") from None
-    return valid.ascii_email or valid.normalized
 
 
 def needs_smtputf8(*addresses: str) -> bool:

@@ -22,6 +22,8 @@ from email.message import Message
 import nh3
 from inscriptis import get_text
 
+from handlers.addresses import BadAddress, envelope_address
+
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 _MSGID_RE = re.compile(r"<[^<>\s]+>")
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
@@ -123,9 +125,10 @@ class ParsedMail:
     fingerprint: str = ""  # content_fingerprint() of the raw bytes
     reply_to: str | None = None
     # Where an acknowledgement may go, in order: the addr-spec of the one mailbox of the first Reply-To,
-    # then of the first From, each when that header holds exactly one (not a list, a group or nothing).
-    # Taken here from the header's structure (never from its decoded text), so recording need not parse
-    # the headers again.
+    # then of the first From, each when that header holds exactly one (not a list, a group or nothing),
+    # checked and normalised as it goes on the envelope (`envelope_address`; one that is no address we
+    # send to is left out). Taken here, in the worker, from the header's structure (never from its
+    # decoded text), so recording need neither parse the headers again nor check the addresses.
     answer_to: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
@@ -181,8 +184,18 @@ def parse_mail(raw: bytes) -> ParsedMail:
         content_type=msg.get_content_type(),
         fingerprint=content_fingerprint(raw),
         reply_to=reply_to or None,
-        answer_to=tuple(singles[key] for key in ("reply-to", "from") if key in singles),
+        answer_to=_envelope_addresses(singles[key] for key in ("reply-to", "from") if key in singles),
     )
+
+
+def _envelope_addresses(candidates) -> tuple[str, ...]:
+    valid = []
+    for candidate in candidates:
+        try:
+            valid.append(envelope_address(candidate))
+        except BadAddress:
+            continue
+    return tuple(valid)
 
 
 # Headers that the transport adds or rewrites on the way: a re-delivery may differ in them only.
