@@ -58,9 +58,9 @@ async def _last_message_id(db: Database) -> int:
         return (await conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message")).scalar_one()
 
 
-async def intake(server, user: str, password: str, n: int, env: dict[str, str], prepare=None) -> float:
-    """Mails per second from the desk's start to the commit of the n-th; `prepare(settings)` runs first
-    (bench/intake_growth.py fills the database with history there)."""
+async def intake(server, user: str, password: str, n: int, env: dict[str, str], prepare=None) -> tuple[float, str]:
+    """Mails per second from the desk's start to the commit of the n-th, and the folder the desk moved
+    them to; `prepare(settings)` runs first (`--history` fills the database there, bench/history.py)."""
     env = {**env, **imap_env(server.host, server.port, user, password), "EOCIC_HTTP_PORT": "0",
            "EOCIC_DATA_DIR": tempfile.mkdtemp(prefix="eocic-bench-"), "EOCIC_SECRET_KEY": "bench-secret"}
     settings = settings_from_env(env)
@@ -80,7 +80,7 @@ async def intake(server, user: str, password: str, n: int, env: dict[str, str], 
     stop.set()
     await desk
     await db.dispose()
-    return n / elapsed
+    return n / elapsed, settings.imap_processed_folder or "INBOX"  # no folder: flagged where they were
 
 
 @contextmanager
@@ -110,17 +110,11 @@ def run(n: int, database_url: str, prepare=None) -> tuple[tuple[float, float], f
         before = baseline(server, user, password)
         with Standins() as standins:
             env = {**standins.env, **({"EOCIC_DATABASE_URL": database_url} if database_url else {})}
-            ours = asyncio.run(intake(server, user, password, n, env, prepare))
-        after = baseline(server, user, password, _processed_folder())
+            ours, folder = asyncio.run(intake(server, user, password, n, env, prepare))
+        after = baseline(server, user, password, folder)
         return (before, after), ours, standins.report
     finally:
         server.stop()
-
-
-def _processed_folder() -> str:
-    from config.settings import Settings
-
-    return Settings.model_fields["imap_processed_folder"].default
 
 
 def arguments(description: str, default_n: int) -> argparse.Namespace:

@@ -53,6 +53,7 @@ class _HeaderClasses(email.headerregistry.HeaderRegistry):
 
 
 _HEADER_FACTORY = _HeaderClasses()
+_SHARED_POLICY = email.policy.default.clone(header_factory=_HEADER_FACTORY)
 SHARED_HEADER_LENGTH = 100  # header values up to this long are parsed once per worker, not once per mail
 
 
@@ -63,7 +64,7 @@ def _shared_header(name: str, value: str):
     address, and those stay among the 64 most recently used. Header objects are immutable, so mails
     can share one. A parsed value keeps its parse tree, up to about 0.6 KB per character of a value
     made of tokens only: the cache holds at most about 5 MB, whatever mail comes."""
-    return email.policy.EmailPolicy.header_fetch_parse(_SHARED_POLICY, name, value)
+    return _SHARED_POLICY.header_fetch_parse(name, value)
 
 
 class _OneMailPolicy(email.policy.EmailPolicy):
@@ -86,9 +87,6 @@ class _OneMailPolicy(email.policy.EmailPolicy):
         if header is None:
             header = self._parsed[key] = super().header_fetch_parse(name, value)
         return header
-
-
-_SHARED_POLICY = _OneMailPolicy()
 
 
 class UnparseableMail(ValueError):
@@ -190,6 +188,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
 
 
 def _envelope_addresses(candidates) -> tuple[str, ...]:
+    """The candidates that are addresses we send to, as they go on the envelope."""
     valid = []
     for candidate in candidates:
         try:
