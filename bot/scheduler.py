@@ -14,11 +14,14 @@ import time
 from typing import Any, Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.leader import SEED_LOCK_KEY
 from models.base import utcnow
 from models.db import sync_url
 
@@ -81,10 +84,27 @@ class DeskScheduler(AsyncIOScheduler):
         self.shutdown(wait=False)
 
 
+class DeskJobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy job store, whose table desks starting together create in turn.
+
+    The stock store creates its table with a check first, but on PostgreSQL two desks can both find
+    it missing and both create it: the second fails on the catalogue's unique index
+    (`pg_type_typname_nsp_index`) and that desk dies at start-up. Here the check and the creation
+    run in one transaction that holds the desks' start-up lock.
+    """
+
+    def start(self, scheduler, alias) -> None:
+        BaseJobStore.start(self, scheduler, alias)  # not SQLAlchemyJobStore.start: it creates unlocked
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+            self.jobs_t.create(conn, checkfirst=True)
+
+
 def create_scheduler(desk, *, timezone: str = "Europe/Brussels") -> DeskScheduler:
     global _desk
     _desk = desk
-    store = SQLAlchemyJobStore(url=jobstore_url(desk.settings.db_url), tablename="apscheduler_jobs")
+    store = DeskJobStore(url=jobstore_url(desk.settings.db_url), tablename="apscheduler_jobs")
     return DeskScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=timezone)
 
 

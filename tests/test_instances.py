@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,10 +17,11 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy import inspect as inspect_database
 
-from bot.scheduler import DeskScheduler
+from bot.scheduler import DeskJobStore, DeskScheduler
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, sync_url
 from models.partnerships import Contact, Partnership
 from tests.desk import run_cli, start_desk_process
 from tests.servers import free_port, imap_env, smtp_env
@@ -287,3 +289,33 @@ def _round_holds_participants(url: str) -> bool:
             "select count(*) from pg_locks l join pg_class c on c.oid = l.relation "
             "where c.relname = 'participant' and l.mode = 'RowExclusiveLock' and l.pid <> pg_backend_pid()"
         ).fetchone()[0] > 0
+
+
+def test_desks_starting_together_create_the_job_table_once(postgres_db_url):
+    """Six desks open the job store at the same instant, three times over (each round a table of its
+    own): every one starts. With APScheduler's stock store most of them die on PostgreSQL's catalogue."""
+    failures: list[str] = []
+    for round_ in range(3):
+        barrier = threading.Barrier(6)
+
+        def open_store(table: str = f"jobs_{round_}") -> None:
+            store = DeskJobStore(url=sync_url(postgres_db_url), tablename=table)
+            try:
+                barrier.wait()
+                store.start(DeskScheduler(), "default")
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}"[:300])
+            finally:
+                store.engine.dispose()
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    store = DeskJobStore(url=sync_url(postgres_db_url), tablename="jobs_0")
+    try:
+        assert {"jobs_0", "jobs_1", "jobs_2"} <= set(inspect_database(store.engine).get_table_names())
+    finally:
+        store.engine.dispose()
