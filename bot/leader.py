@@ -98,11 +98,17 @@ class Leadership:
             self.role, self.since = role, time.time()
 
 
+def wait_for_start_up_turn(connection) -> None:
+    """Desks starting together on one PostgreSQL do what follows in this transaction one after the
+    other (its lock ends with it), so that the second finds what the first one made: the seed rows,
+    the scheduler's job table. Nothing to wait for on SQLite, where one desk owns the file."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+
+
 async def seed_in_turn(session) -> None:
-    """Desks starting together on one PostgreSQL add the seed rows one after the other (the
-    transaction's lock ends with it), so that the second finds the first one's rows."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+    """`wait_for_start_up_turn` before the seed rows are added."""
+    await session.run_sync(lambda sync_session: wait_for_start_up_turn(sync_session.connection()))
 
 
 def claim_sqlite_file(db_url: str):

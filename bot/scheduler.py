@@ -18,10 +18,9 @@ from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.leader import SEED_LOCK_KEY
+from bot.leader import wait_for_start_up_turn
 from models.base import utcnow
 from models.db import sync_url
 
@@ -90,14 +89,13 @@ class DeskJobStore(SQLAlchemyJobStore):
     The stock store creates its table with a check first, but on PostgreSQL two desks can both find
     it missing and both create it: the second fails on the catalogue's unique index
     (`pg_type_typname_nsp_index`) and that desk dies at start-up. Here the check and the creation
-    run in one transaction that holds the desks' start-up lock.
+    run in one transaction, in the desks' turn (`wait_for_start_up_turn`).
     """
 
     def start(self, scheduler, alias) -> None:
-        BaseJobStore.start(self, scheduler, alias)  # not SQLAlchemyJobStore.start: it creates unlocked
+        BaseJobStore.start(self, scheduler, alias)  # not SQLAlchemyJobStore.start: it creates out of turn
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+            wait_for_start_up_turn(conn)
             self.jobs_t.create(conn, checkfirst=True)
 
 

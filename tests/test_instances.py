@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 from apscheduler.schedulers.base import STATE_RUNNING
-from sqlalchemy import inspect as inspect_database
+from sqlalchemy import create_engine, inspect as inspect_database
 
 from bot.scheduler import DeskJobStore, DeskScheduler
 from models.base import utcnow
@@ -314,8 +314,8 @@ def test_desks_starting_together_create_the_job_table_once(postgres_db_url):
         for thread in threads:
             thread.join()
     assert failures == []
-    store = DeskJobStore(url=sync_url(postgres_db_url), tablename="jobs_0")
+    engine = create_engine(sync_url(postgres_db_url))
     try:
-        assert {"jobs_0", "jobs_1", "jobs_2"} <= set(inspect_database(store.engine).get_table_names())
+        assert {"jobs_0", "jobs_1", "jobs_2"} <= set(inspect_database(engine).get_table_names())
     finally:
-        store.engine.dispose()
+        engine.dispose()
